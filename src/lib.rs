@@ -1,0 +1,15 @@
+#![forbid(unsafe_code)]
+//! Sakhi: a double-entry microfinance ledger for peer self-help groups.
+//!
+//! Layers: `money` and `ledger` (with `groups`, `loans`, `savings`,
+//! `outcomes`, `reports`) are pure domain code; `store` persists it on SQLite
+//! or PostgreSQL; `web` serves it; `cli` and `config` wire it to the command line.
+
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod groups;
+pub mod ledger;
+pub mod money;
+pub mod store;
+pub mod web;

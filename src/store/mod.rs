@@ -1,0 +1,150 @@
+//! Storage: one trait, two backends (embedded SQLite and PostgreSQL) with the
+//! same behaviour. The SQL is shared where the dialects agree (`shared.rs`);
+//! each backend adds only its connection set-up and migrations.
+
+mod error;
+pub mod pg_cluster;
+#[macro_use]
+mod shared;
+pub mod postgres;
+pub mod sqlite;
+mod verify;
+
+pub use error::StoreError;
+pub use verify::VerifyReport;
+
+use crate::groups::{Group, GroupId, Member, NewGroup, NewMember};
+use crate::ledger::{
+    Account, AccountId, Book, BookId, EntryId, HistoryPage, NewEntry, PostedEntry, TrialBalance,
+};
+use crate::money::Currency;
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::sync::Arc;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Largest page of an account's history one call returns.
+pub const MAX_PER_PAGE: u32 = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What happened to one entry handed to `post_all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PostOutcome {
+    pub entry_id: EntryId,
+    /// True when the idempotency key had already posted this same entry:
+    /// nothing new was written.
+    pub replayed: bool,
+}
+
+/// A group with its book, as created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupSetup {
+    pub group: Group,
+    pub book: Book,
+    pub members: Vec<Member>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn backend(&self) -> Backend;
+
+    /// Applies the embedded migrations that have not run yet.
+    async fn migrate(&self) -> StoreResult<()>;
+
+    /// A cheap round trip, for the health endpoint.
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn create_program_book(&self, name: &str, currency: Currency) -> StoreResult<Book>;
+
+    /// Creates the group, its book with the standard SHG chart, and each
+    /// member with her own savings and loan accounts, in one transaction.
+    async fn create_group(&self, group: &NewGroup) -> StoreResult<GroupSetup>;
+
+    async fn add_member(&self, group_id: GroupId, member: &NewMember) -> StoreResult<Member>;
+
+    async fn group(&self, id: GroupId) -> StoreResult<Group>;
+    async fn groups(&self) -> StoreResult<Vec<Group>>;
+    async fn members(&self, group_id: GroupId) -> StoreResult<Vec<Member>>;
+
+    async fn book(&self, id: BookId) -> StoreResult<Book>;
+    async fn books(&self) -> StoreResult<Vec<Book>>;
+    async fn account(&self, id: AccountId) -> StoreResult<Account>;
+    async fn account_by_code(&self, book_id: BookId, code: &str) -> StoreResult<Account>;
+    async fn accounts(&self, book_id: BookId) -> StoreResult<Vec<Account>>;
+
+    /// Posts entries atomically: all of them or none. Entries whose key has
+    /// already posted the same content are reported as replayed; a key reused
+    /// with different content fails the whole call with a conflict.
+    async fn post_all(&self, entries: &[NewEntry]) -> StoreResult<Vec<PostOutcome>>;
+
+    async fn post(&self, entry: &NewEntry) -> StoreResult<PostOutcome> {
+        let outcomes = self.post_all(std::slice::from_ref(entry)).await?;
+        outcomes
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Corrupt("posting one entry returned no outcome".into()))
+    }
+
+    async fn entry(&self, id: EntryId) -> StoreResult<PostedEntry>;
+
+    /// The maintained balance: one row read. Signed: debit positive.
+    async fn balance(&self, account_id: AccountId) -> StoreResult<i64>;
+
+    /// The balance at the end of `date`, summed from postings.
+    async fn balance_as_of(&self, account_id: AccountId, date: NaiveDate) -> StoreResult<i64>;
+
+    /// Every postable account of the book with its balance, now or as of a date.
+    async fn trial_balance(
+        &self,
+        book_id: BookId,
+        as_of: Option<NaiveDate>,
+    ) -> StoreResult<TrialBalance>;
+
+    /// The account's postings, oldest first, with the running balance.
+    /// `page` counts from 1; `per_page` is 1 to `MAX_PER_PAGE`.
+    async fn history(
+        &self,
+        account_id: AccountId,
+        page: u32,
+        per_page: u32,
+    ) -> StoreResult<HistoryPage>;
+
+    /// Recomputes and cross-checks everything that is maintained or promised.
+    async fn verify(&self) -> StoreResult<VerifyReport>;
+}
+
+/// Opens the database a URL names: `postgres://…` or `sqlite:…`. Creates a
+/// SQLite file (and its folder) when missing, and applies migrations.
+pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = if is_postgres_url(url) {
+        Arc::new(postgres::PgStore::connect(url).await?)
+    } else {
+        Arc::new(sqlite::SqliteStore::open(url).await?)
+    };
+    store.migrate().await?;
+    Ok(store)
+}
+
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+fn check_page(page: u32, per_page: u32) -> StoreResult<()> {
+    if page == 0 {
+        return Err(StoreError::Invalid("page counts from 1".into()));
+    }
+    if per_page == 0 || per_page > MAX_PER_PAGE {
+        return Err(StoreError::Invalid(format!(
+            "per_page must be between 1 and {MAX_PER_PAGE}"
+        )));
+    }
+    Ok(())
+}

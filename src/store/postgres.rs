@@ -1,0 +1,36 @@
+//! PostgreSQL: for deployments where several stateless servers share one database.
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+use tokio::sync::MutexGuard;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> super::StoreResult<PgStore> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(32)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        Ok(PgStore { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// PostgreSQL orders concurrent writers itself (row locks on the balances
+    /// they touch), so there is no in-process lock.
+    async fn begin_write(&self) -> super::StoreResult<(Option<MutexGuard<'_, ()>>, Tx)> {
+        Ok((None, self.pool.begin().await?))
+    }
+}
+
+impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);

@@ -1,0 +1,933 @@
+//! The storage behaviour both backends share. The SQL here is valid on SQLite
+//! and PostgreSQL alike; `impl_store!` stamps it out for each backend's pool
+//! type, because sqlx's generic bounds over `Database` would hide the queries
+//! under a page of where-clauses.
+
+use super::{StoreError, StoreResult};
+use crate::groups::{Group, Member};
+use crate::ledger::{Account, AccountType, Book, BookKind, EntryId, NewEntry, Side};
+use crate::money::Currency;
+use chrono::NaiveDate;
+use std::collections::HashMap;
+
+/// Rows per multi-row INSERT: keeps every statement under SQLite's 32,766
+/// and PostgreSQL's 65,535 bound-parameter limits.
+pub(super) const ROWS_PER_INSERT: usize = 2_000;
+
+#[derive(sqlx::FromRow)]
+pub(super) struct BookRow {
+    id: i64,
+    kind: String,
+    name: String,
+    currency: String,
+}
+
+impl TryFrom<BookRow> for Book {
+    type Error = StoreError;
+    fn try_from(r: BookRow) -> StoreResult<Book> {
+        Ok(Book {
+            id: r.id,
+            kind: r.kind.parse::<BookKind>().map_err(StoreError::Corrupt)?,
+            name: r.name,
+            currency: currency(&r.currency)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AccountRow {
+    id: i64,
+    book_id: i64,
+    code: String,
+    name: String,
+    account_type: String,
+    normal_side: String,
+    parent_id: Option<i64>,
+    postable: bool,
+    member_id: Option<i64>,
+    loan_id: Option<i64>,
+    currency: String,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StoreError;
+    fn try_from(r: AccountRow) -> StoreResult<Account> {
+        Ok(Account {
+            id: r.id,
+            book_id: r.book_id,
+            code: r.code,
+            name: r.name,
+            account_type: r
+                .account_type
+                .parse::<AccountType>()
+                .map_err(StoreError::Corrupt)?,
+            normal_side: r.normal_side.parse::<Side>().map_err(StoreError::Corrupt)?,
+            parent_id: r.parent_id,
+            postable: r.postable,
+            member_id: r.member_id,
+            loan_id: r.loan_id,
+            currency: currency(&r.currency)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct GroupRow {
+    id: i64,
+    book_id: i64,
+    name: String,
+}
+
+impl From<GroupRow> for Group {
+    fn from(r: GroupRow) -> Group {
+        Group {
+            id: r.id,
+            book_id: r.book_id,
+            name: r.name,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct MemberRow {
+    id: i64,
+    group_id: i64,
+    member_code: String,
+    display_name: String,
+    joined_on: NaiveDate,
+}
+
+impl From<MemberRow> for Member {
+    fn from(r: MemberRow) -> Member {
+        Member {
+            id: r.id,
+            group_id: r.group_id,
+            code: r.member_code,
+            display_name: r.display_name,
+            joined_on: r.joined_on,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct EntryRow {
+    pub id: i64,
+    pub book_id: i64,
+    pub business_date: NaiveDate,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    pub kind: String,
+    pub memo: String,
+    pub idempotency_key: String,
+    pub reverses_entry_id: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct HistoryRow {
+    pub entry_id: i64,
+    pub business_date: NaiveDate,
+    pub kind: String,
+    pub memo: String,
+    pub reverses_entry_id: Option<i64>,
+    pub amount: i64,
+    pub running: i64,
+}
+
+fn currency(code: &str) -> StoreResult<Currency> {
+    Currency::from_code(code).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(super) const ACCOUNT_COLUMNS: &str = "SELECT a.id, a.book_id, a.code, a.name, a.account_type, \
+     a.normal_side, a.parent_id, a.postable, a.member_id, a.loan_id, b.currency \
+     FROM accounts a JOIN books b ON b.id = a.book_id";
+
+pub(super) const ENTRY_COLUMNS: &str = "SELECT id, book_id, business_date, recorded_at, kind, \
+     memo, idempotency_key, reverses_entry_id FROM journal_entries";
+
+pub(super) const MEMBER_COLUMNS: &str =
+    "SELECT id, group_id, member_code, display_name, joined_on FROM members";
+
+/// A batch may repeat an entry (same key, same content) but never reuse a key
+/// for something else, nor reverse one entry twice.
+pub(super) fn check_batch(entries: &[NewEntry]) -> StoreResult<()> {
+    let mut keys: HashMap<(i64, &str), [u8; 32]> = HashMap::new();
+    let mut reversed: HashMap<EntryId, &str> = HashMap::new();
+    for e in entries {
+        let key = (e.book_id(), e.idempotency_key().as_str());
+        let hash = e.content_hash();
+        if let Some(previous) = keys.insert(key, hash) {
+            if previous != hash {
+                return Err(StoreError::Invalid(format!(
+                    "idempotency key {:?} is used twice in one batch for different entries",
+                    key.1
+                )));
+            }
+            continue;
+        }
+        if let Some(original) = e.reverses() {
+            if reversed.insert(original, key.1).is_some() {
+                return Err(StoreError::InvalidReversal(format!(
+                    "entry {original} is reversed twice in one batch"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The net change per account, refusing sums an i64 balance cannot hold.
+pub(super) fn balance_deltas(entries: &[&NewEntry]) -> StoreResult<Vec<(i64, i64)>> {
+    let mut deltas: HashMap<i64, i128> = HashMap::new();
+    for p in entries.iter().flat_map(|e| e.postings()) {
+        *deltas.entry(p.account_id).or_default() += i128::from(p.amount);
+    }
+    let mut out = deltas
+        .into_iter()
+        .filter(|(_, d)| *d != 0)
+        .map(|(account, d)| {
+            i64::try_from(d)
+                .map(|d| (account, d))
+                .map_err(|_| StoreError::Overflow)
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    // A fixed order makes concurrent PostgreSQL writers lock accounts in the
+    // same sequence, so they queue instead of deadlocking.
+    out.sort_unstable();
+    Ok(out)
+}
+
+macro_rules! impl_store {
+    ($store:ident, $db:ty, $backend:expr) => {
+        use $crate::groups::{Group, GroupId, Member, NewGroup, NewMember};
+        use $crate::ledger::{
+            chart, Account, AccountId, Book, BookId, BookKind, EntryId, HistoryLine, HistoryPage,
+            NewAccount, NewEntry, PostedEntry, Posting, TrialBalance, TrialBalanceLine,
+        };
+        use $crate::money::Currency;
+        use $crate::store::shared::{
+            balance_deltas, check_batch, AccountRow, BookRow, EntryRow, GroupRow, HistoryRow,
+            MemberRow, ACCOUNT_COLUMNS, ENTRY_COLUMNS, MEMBER_COLUMNS, ROWS_PER_INSERT,
+        };
+        use $crate::store::{
+            check_page, Backend, GroupSetup, PostOutcome, Store, StoreError, StoreResult,
+            VerifyReport,
+        };
+        use chrono::{NaiveDate, Utc};
+        use std::collections::HashMap;
+
+        type Tx = sqlx::Transaction<'static, $db>;
+
+        impl $store {
+            async fn insert_book(
+                tx: &mut Tx,
+                kind: BookKind,
+                name: &str,
+                currency: Currency,
+            ) -> StoreResult<Book> {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO books (kind, name, currency, created_at) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(kind.as_str())
+                .bind(name)
+                .bind(currency.code())
+                .bind(Utc::now())
+                .fetch_one(&mut **tx)
+                .await?;
+                Ok(Book {
+                    id,
+                    kind,
+                    name: name.to_string(),
+                    currency,
+                })
+            }
+
+            /// Inserts accounts, resolving `parent_code` through `ids`, and
+            /// adds the new accounts' codes to `ids`.
+            async fn insert_accounts(
+                tx: &mut Tx,
+                book_id: BookId,
+                accounts: &[NewAccount],
+                ids: &mut HashMap<String, AccountId>,
+            ) -> StoreResult<()> {
+                for chunk in accounts.chunks(ROWS_PER_INSERT / 5) {
+                    let mut parents = Vec::with_capacity(chunk.len());
+                    for a in chunk {
+                        let parent = match &a.parent_code {
+                            None => None,
+                            Some(code) => Some(*ids.get(code).ok_or_else(|| {
+                                StoreError::Invalid(format!("parent account {code} does not exist"))
+                            })?),
+                        };
+                        parents.push(parent);
+                    }
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO accounts (book_id, code, name, account_type, normal_side, \
+                         parent_id, postable, member_id, loan_id) ",
+                    );
+                    qb.push_values(chunk.iter().zip(parents), |mut row, (a, parent)| {
+                        row.push_bind(book_id)
+                            .push_bind(a.code.as_str())
+                            .push_bind(a.name.as_str())
+                            .push_bind(a.account_type.as_str())
+                            .push_bind(a.account_type.normal_side().as_str())
+                            .push_bind(parent)
+                            .push_bind(a.postable)
+                            .push_bind(a.member_id)
+                            .push_bind(a.loan_id);
+                    });
+                    qb.push(" RETURNING id, code");
+                    let rows: Vec<(i64, String)> =
+                        qb.build_query_as().fetch_all(&mut **tx).await?;
+                    ids.extend(rows.into_iter().map(|(id, code)| (code, id)));
+                }
+                Ok(())
+            }
+
+            async fn insert_members(
+                tx: &mut Tx,
+                group_id: GroupId,
+                book_id: BookId,
+                members: &[NewMember],
+                account_ids: &mut HashMap<String, AccountId>,
+            ) -> StoreResult<Vec<Member>> {
+                let mut created = Vec::with_capacity(members.len());
+                for chunk in members.chunks(ROWS_PER_INSERT / 5) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO members (group_id, member_code, display_name, joined_on) ",
+                    );
+                    qb.push_values(chunk, |mut row, m| {
+                        row.push_bind(group_id)
+                            .push_bind(m.code())
+                            .push_bind(m.display_name())
+                            .push_bind(m.joined_on());
+                    });
+                    qb.push(" RETURNING id, group_id, member_code, display_name, joined_on");
+                    let rows: Vec<MemberRow> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    created.extend(rows.into_iter().map(Member::from));
+                }
+                let accounts: Vec<NewAccount> = created
+                    .iter()
+                    .flat_map(|m| chart::member_accounts(m.id, &m.code))
+                    .collect();
+                Self::insert_accounts(tx, book_id, &accounts, account_ids).await?;
+                Ok(created)
+            }
+
+            async fn try_post_all(&self, entries: &[NewEntry]) -> StoreResult<Vec<PostOutcome>> {
+                let (_guard, mut tx) = self.begin_write().await?;
+                let mut outcomes: Vec<Option<PostOutcome>> = vec![None; entries.len()];
+
+                // 1. Keys already used: a replay returns the original entry.
+                let mut by_book: HashMap<BookId, Vec<usize>> = HashMap::new();
+                for (i, e) in entries.iter().enumerate() {
+                    by_book.entry(e.book_id()).or_default().push(i);
+                }
+                let mut new_index: HashMap<(BookId, String), usize> = HashMap::new();
+                for (book_id, indexes) in &by_book {
+                    for chunk in indexes.chunks(ROWS_PER_INSERT) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "SELECT id, idempotency_key, content_hash FROM journal_entries \
+                             WHERE book_id = ",
+                        );
+                        qb.push_bind(*book_id).push(" AND idempotency_key IN (");
+                        let mut list = qb.separated(", ");
+                        for &i in chunk {
+                            list.push_bind(entries[i].idempotency_key().as_str());
+                        }
+                        qb.push(")");
+                        let found: Vec<(i64, String, Vec<u8>)> =
+                            qb.build_query_as().fetch_all(&mut *tx).await?;
+                        let found: HashMap<String, (i64, Vec<u8>)> = found
+                            .into_iter()
+                            .map(|(id, key, hash)| (key, (id, hash)))
+                            .collect();
+                        for &i in chunk {
+                            let e = &entries[i];
+                            let key = e.idempotency_key().as_str();
+                            match found.get(key) {
+                                Some((id, hash)) if hash.as_slice() == e.content_hash() => {
+                                    outcomes[i] = Some(PostOutcome {
+                                        entry_id: *id,
+                                        replayed: true,
+                                    });
+                                }
+                                Some((id, _)) => {
+                                    return Err(StoreError::IdempotencyConflict {
+                                        key: key.to_string(),
+                                        entry_id: *id,
+                                    })
+                                }
+                                None => {
+                                    new_index.entry((*book_id, key.to_string())).or_insert(i);
+                                }
+                            }
+                        }
+                    }
+                }
+                let fresh: Vec<&NewEntry> = {
+                    let mut idx: Vec<usize> = new_index.values().copied().collect();
+                    idx.sort_unstable();
+                    idx.into_iter().map(|i| &entries[i]).collect()
+                };
+
+                // 2. Reversals must undo an existing entry of the same book, once.
+                self.check_reversals(&mut tx, &fresh).await?;
+
+                // 3. Entries, postings and balances: a few multi-row statements.
+                let recorded_at = Utc::now();
+                let mut ids: HashMap<(BookId, String), EntryId> = HashMap::new();
+                for chunk in fresh.chunks(ROWS_PER_INSERT / 4) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO journal_entries (book_id, business_date, recorded_at, kind, \
+                         memo, idempotency_key, content_hash, reverses_entry_id) ",
+                    );
+                    qb.push_values(chunk, |mut row, e| {
+                        row.push_bind(e.book_id())
+                            .push_bind(e.business_date())
+                            .push_bind(recorded_at)
+                            .push_bind(e.kind().as_str())
+                            .push_bind(e.memo())
+                            .push_bind(e.idempotency_key().as_str())
+                            .push_bind(e.content_hash().to_vec())
+                            .push_bind(e.reverses());
+                    });
+                    qb.push(" RETURNING id, book_id, idempotency_key");
+                    let rows: Vec<(i64, i64, String)> =
+                        qb.build_query_as().fetch_all(&mut *tx).await?;
+                    ids.extend(rows.into_iter().map(|(id, book, key)| ((book, key), id)));
+                }
+                let mut postings = Vec::new();
+                for e in &fresh {
+                    let id = ids
+                        .get(&(e.book_id(), e.idempotency_key().as_str().to_string()))
+                        .copied()
+                        .ok_or_else(|| StoreError::Corrupt("inserted entry id missing".into()))?;
+                    for (line, p) in e.postings().iter().enumerate() {
+                        postings.push((id, line as i32 + 1, e.book_id(), *p, e.business_date()));
+                    }
+                }
+                for chunk in postings.chunks(ROWS_PER_INSERT) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO postings (entry_id, line_no, book_id, account_id, amount, \
+                         business_date) ",
+                    );
+                    qb.push_values(chunk, |mut row, (entry, line, book, p, date)| {
+                        row.push_bind(*entry)
+                            .push_bind(*line)
+                            .push_bind(*book)
+                            .push_bind(p.account_id)
+                            .push_bind(p.amount)
+                            .push_bind(*date);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                for chunk in balance_deltas(&fresh)?.chunks(ROWS_PER_INSERT) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("WITH v (id, delta) AS (");
+                    qb.push_values(chunk, |mut row, (account, delta)| {
+                        row.push_bind(*account).push_bind(*delta);
+                    });
+                    qb.push(
+                        ") UPDATE accounts SET balance = accounts.balance + v.delta \
+                         FROM v WHERE accounts.id = v.id",
+                    );
+                    let done = qb.build().execute(&mut *tx).await?;
+                    if done.rows_affected() != chunk.len() as u64 {
+                        return Err(StoreError::Corrupt(
+                            "a posting names an account that does not exist".into(),
+                        ));
+                    }
+                }
+                tx.commit().await?;
+
+                entries
+                    .iter()
+                    .zip(outcomes)
+                    .map(|(e, outcome)| match outcome {
+                        Some(o) => Ok(o),
+                        None => ids
+                            .get(&(e.book_id(), e.idempotency_key().as_str().to_string()))
+                            .map(|&entry_id| PostOutcome {
+                                entry_id,
+                                replayed: false,
+                            })
+                            .ok_or_else(|| StoreError::Corrupt("posted entry id missing".into())),
+                    })
+                    .collect()
+            }
+
+            async fn check_reversals(&self, tx: &mut Tx, fresh: &[&NewEntry]) -> StoreResult<()> {
+                let reversals: Vec<&NewEntry> =
+                    fresh.iter().copied().filter(|e| e.reverses().is_some()).collect();
+                for e in reversals {
+                    let Some(original_id) = e.reverses() else { continue };
+                    let original: Option<(i64, Option<i64>)> = sqlx::query_as(
+                        "SELECT book_id, reverses_entry_id FROM journal_entries WHERE id = $1",
+                    )
+                    .bind(original_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    let Some((book_id, reverses)) = original else {
+                        return Err(StoreError::InvalidReversal(format!(
+                            "entry {original_id} does not exist"
+                        )));
+                    };
+                    if book_id != e.book_id() {
+                        return Err(StoreError::InvalidReversal(format!(
+                            "entry {original_id} belongs to another book"
+                        )));
+                    }
+                    if reverses.is_some() {
+                        return Err(StoreError::InvalidReversal(format!(
+                            "entry {original_id} is itself a reversal"
+                        )));
+                    }
+                    let earlier: Option<(i64,)> = sqlx::query_as(
+                        "SELECT id FROM journal_entries WHERE reverses_entry_id = $1",
+                    )
+                    .bind(original_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    if let Some((reversal,)) = earlier {
+                        return Err(StoreError::AlreadyReversed {
+                            original: original_id,
+                            reversal,
+                        });
+                    }
+                    let mut original_lines: Vec<(i64, i64)> = sqlx::query_as(
+                        "SELECT account_id, amount FROM postings WHERE entry_id = $1",
+                    )
+                    .bind(original_id)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    let mut undo: Vec<(i64, i64)> = e
+                        .postings()
+                        .iter()
+                        .map(|p| (p.account_id, p.amount.saturating_neg()))
+                        .collect();
+                    original_lines.sort_unstable();
+                    undo.sort_unstable();
+                    if original_lines != undo {
+                        return Err(StoreError::InvalidReversal(format!(
+                            "its postings do not exactly undo entry {original_id}"
+                        )));
+                    }
+                }
+                Ok(())
+            }
+
+            async fn fetch_account_page(
+                &self,
+                account_id: AccountId,
+                page: u32,
+                per_page: u32,
+            ) -> StoreResult<Vec<HistoryLine>> {
+                let rows: Vec<HistoryRow> = sqlx::query_as(
+                    "SELECT entry_id, business_date, kind, memo, reverses_entry_id, amount, running \
+                     FROM (SELECT p.entry_id, p.line_no, p.business_date, e.kind, e.memo, \
+                             e.reverses_entry_id, p.amount, \
+                             CAST(SUM(p.amount) OVER (ORDER BY p.business_date, p.entry_id, \
+                                  p.line_no ROWS UNBOUNDED PRECEDING) AS BIGINT) AS running \
+                           FROM postings p JOIN journal_entries e ON e.id = p.entry_id \
+                           WHERE p.account_id = $1) h \
+                     ORDER BY business_date, entry_id, line_no LIMIT $2 OFFSET $3",
+                )
+                .bind(account_id)
+                .bind(i64::from(per_page))
+                .bind(i64::from(page - 1) * i64::from(per_page))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| HistoryLine {
+                        entry_id: r.entry_id,
+                        business_date: r.business_date,
+                        kind: r.kind,
+                        memo: r.memo,
+                        reverses: r.reverses_entry_id,
+                        amount: r.amount,
+                        running_balance: r.running,
+                    })
+                    .collect())
+            }
+
+            async fn problems(&self, sql: &str) -> StoreResult<Vec<String>> {
+                let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(|(p,)| p).collect())
+            }
+
+            async fn count(&self, sql: &str) -> StoreResult<i64> {
+                let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&self.pool).await?;
+                Ok(n)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $store {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            async fn migrate(&self) -> StoreResult<()> {
+                MIGRATOR.run(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create_program_book(&self, name: &str, currency: Currency) -> StoreResult<Book> {
+                let (_guard, mut tx) = self.begin_write().await?;
+                let book = Self::insert_book(&mut tx, BookKind::Program, name, currency).await?;
+                let mut ids = HashMap::new();
+                Self::insert_accounts(&mut tx, book.id, &chart::program_chart(), &mut ids).await?;
+                tx.commit().await?;
+                Ok(book)
+            }
+
+            async fn create_group(&self, group: &NewGroup) -> StoreResult<GroupSetup> {
+                let (_guard, mut tx) = self.begin_write().await?;
+                let book =
+                    Self::insert_book(&mut tx, BookKind::Group, group.name(), group.currency())
+                        .await?;
+                let (group_id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO shg_groups (book_id, name, created_at) VALUES ($1, $2, $3) \
+                     RETURNING id",
+                )
+                .bind(book.id)
+                .bind(group.name())
+                .bind(Utc::now())
+                .fetch_one(&mut *tx)
+                .await?;
+                let mut ids = HashMap::new();
+                Self::insert_accounts(&mut tx, book.id, &chart::shg_chart(), &mut ids).await?;
+                let members =
+                    Self::insert_members(&mut tx, group_id, book.id, group.members(), &mut ids)
+                        .await?;
+                tx.commit().await?;
+                Ok(GroupSetup {
+                    group: Group {
+                        id: group_id,
+                        book_id: book.id,
+                        name: group.name().to_string(),
+                    },
+                    book,
+                    members,
+                })
+            }
+
+            async fn add_member(&self, group_id: GroupId, member: &NewMember) -> StoreResult<Member> {
+                let group = self.group(group_id).await?;
+                let (_guard, mut tx) = self.begin_write().await?;
+                let mut ids: HashMap<String, AccountId> = sqlx::query_as::<_, (String, i64)>(
+                    "SELECT code, id FROM accounts WHERE book_id = $1 AND member_id IS NULL",
+                )
+                .bind(group.book_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+                let mut created = Self::insert_members(
+                    &mut tx,
+                    group_id,
+                    group.book_id,
+                    std::slice::from_ref(member),
+                    &mut ids,
+                )
+                .await?;
+                tx.commit().await?;
+                created
+                    .pop()
+                    .ok_or_else(|| StoreError::Corrupt("member insert returned nothing".into()))
+            }
+
+            async fn group(&self, id: GroupId) -> StoreResult<Group> {
+                sqlx::query_as::<_, GroupRow>("SELECT id, book_id, name FROM shg_groups WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(Group::from)
+                    .ok_or_else(|| StoreError::not_found("group", id))
+            }
+
+            async fn groups(&self) -> StoreResult<Vec<Group>> {
+                let rows: Vec<GroupRow> =
+                    sqlx::query_as("SELECT id, book_id, name FROM shg_groups ORDER BY name, id")
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(Group::from).collect())
+            }
+
+            async fn members(&self, group_id: GroupId) -> StoreResult<Vec<Member>> {
+                let rows: Vec<MemberRow> =
+                    sqlx::query_as(&format!("{MEMBER_COLUMNS} WHERE group_id = $1 ORDER BY member_code"))
+                        .bind(group_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(Member::from).collect())
+            }
+
+            async fn book(&self, id: BookId) -> StoreResult<Book> {
+                let row: Option<BookRow> =
+                    sqlx::query_as("SELECT id, kind, name, currency FROM books WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.ok_or_else(|| StoreError::not_found("book", id))?.try_into()
+            }
+
+            async fn books(&self) -> StoreResult<Vec<Book>> {
+                let rows: Vec<BookRow> =
+                    sqlx::query_as("SELECT id, kind, name, currency FROM books ORDER BY id")
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(Book::try_from).collect()
+            }
+
+            async fn account(&self, id: AccountId) -> StoreResult<Account> {
+                let row: Option<AccountRow> =
+                    sqlx::query_as(&format!("{ACCOUNT_COLUMNS} WHERE a.id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.ok_or_else(|| StoreError::not_found("account", id))?.try_into()
+            }
+
+            async fn account_by_code(&self, book_id: BookId, code: &str) -> StoreResult<Account> {
+                let row: Option<AccountRow> =
+                    sqlx::query_as(&format!("{ACCOUNT_COLUMNS} WHERE a.book_id = $1 AND a.code = $2"))
+                        .bind(book_id)
+                        .bind(code)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.ok_or_else(|| StoreError::not_found("account", code))?.try_into()
+            }
+
+            async fn accounts(&self, book_id: BookId) -> StoreResult<Vec<Account>> {
+                let rows: Vec<AccountRow> =
+                    sqlx::query_as(&format!("{ACCOUNT_COLUMNS} WHERE a.book_id = $1 ORDER BY a.code"))
+                        .bind(book_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(Account::try_from).collect()
+            }
+
+            async fn post_all(&self, entries: &[NewEntry]) -> StoreResult<Vec<PostOutcome>> {
+                check_batch(entries)?;
+                let mut attempt = 0;
+                loop {
+                    match self.try_post_all(entries).await {
+                        Err(StoreError::IdempotencyRace) if attempt < 3 => attempt += 1,
+                        Err(StoreError::IdempotencyRace) => {
+                            return Err(StoreError::Invalid(
+                                "the same idempotency key is being posted concurrently; retry".into(),
+                            ))
+                        }
+                        other => return other,
+                    }
+                }
+            }
+
+            async fn entry(&self, id: EntryId) -> StoreResult<PostedEntry> {
+                let row: Option<EntryRow> = sqlx::query_as(&format!("{ENTRY_COLUMNS} WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let row = row.ok_or_else(|| StoreError::not_found("entry", id))?;
+                let postings: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT account_id, amount FROM postings WHERE entry_id = $1 ORDER BY line_no",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(PostedEntry {
+                    id: row.id,
+                    book_id: row.book_id,
+                    business_date: row.business_date,
+                    recorded_at: row.recorded_at,
+                    kind: row.kind,
+                    memo: row.memo,
+                    idempotency_key: row.idempotency_key,
+                    reverses: row.reverses_entry_id,
+                    postings: postings
+                        .into_iter()
+                        .map(|(account_id, amount)| Posting { account_id, amount })
+                        .collect(),
+                })
+            }
+
+            async fn balance(&self, account_id: AccountId) -> StoreResult<i64> {
+                let row: Option<(i64,)> = sqlx::query_as("SELECT balance FROM accounts WHERE id = $1")
+                    .bind(account_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|(b,)| b)
+                    .ok_or_else(|| StoreError::not_found("account", account_id))
+            }
+
+            async fn balance_as_of(&self, account_id: AccountId, date: NaiveDate) -> StoreResult<i64> {
+                self.account(account_id).await?;
+                let (sum,): (i64,) = sqlx::query_as(
+                    "SELECT COALESCE(CAST(SUM(amount) AS BIGINT), 0) FROM postings \
+                     WHERE account_id = $1 AND business_date <= $2",
+                )
+                .bind(account_id)
+                .bind(date)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(sum)
+            }
+
+            async fn trial_balance(
+                &self,
+                book_id: BookId,
+                as_of: Option<NaiveDate>,
+            ) -> StoreResult<TrialBalance> {
+                let book = self.book(book_id).await?;
+                let rows: Vec<(i64, String, String, String, i64)> = match as_of {
+                    None => {
+                        sqlx::query_as(
+                            "SELECT id, code, name, account_type, balance FROM accounts \
+                             WHERE book_id = $1 AND postable ORDER BY code",
+                        )
+                        .bind(book_id)
+                        .fetch_all(&self.pool)
+                        .await?
+                    }
+                    Some(date) => {
+                        sqlx::query_as(
+                            "SELECT a.id, a.code, a.name, a.account_type, \
+                                    COALESCE(CAST(SUM(p.amount) AS BIGINT), 0) \
+                             FROM accounts a LEFT JOIN postings p \
+                               ON p.account_id = a.id AND p.business_date <= $2 \
+                             WHERE a.book_id = $1 AND a.postable \
+                             GROUP BY a.id, a.code, a.name, a.account_type ORDER BY a.code",
+                        )
+                        .bind(book_id)
+                        .bind(date)
+                        .fetch_all(&self.pool)
+                        .await?
+                    }
+                };
+                let lines = rows
+                    .into_iter()
+                    .map(|(account_id, code, name, account_type, balance)| {
+                        Ok(TrialBalanceLine {
+                            account_id,
+                            code,
+                            name,
+                            account_type: account_type.parse().map_err(StoreError::Corrupt)?,
+                            balance,
+                        })
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                Ok(TrialBalance { book, as_of, lines })
+            }
+
+            async fn history(
+                &self,
+                account_id: AccountId,
+                page: u32,
+                per_page: u32,
+            ) -> StoreResult<HistoryPage> {
+                check_page(page, per_page)?;
+                let account = self.account(account_id).await?;
+                let (total,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM postings WHERE account_id = $1")
+                        .bind(account_id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                let lines = self.fetch_account_page(account_id, page, per_page).await?;
+                Ok(HistoryPage {
+                    account,
+                    page,
+                    per_page,
+                    total_lines: u64::try_from(total).unwrap_or(0),
+                    lines,
+                })
+            }
+
+            async fn verify(&self) -> StoreResult<VerifyReport> {
+                let mut report = VerifyReport {
+                    books: self.count("SELECT COUNT(*) FROM books").await?,
+                    accounts: self.count("SELECT COUNT(*) FROM accounts").await?,
+                    entries: self.count("SELECT COUNT(*) FROM journal_entries").await?,
+                    postings: self.count("SELECT COUNT(*) FROM postings").await?,
+                    reversals: self
+                        .count("SELECT COUNT(*) FROM journal_entries WHERE reverses_entry_id IS NOT NULL")
+                        .await?,
+                    checks: Vec::new(),
+                };
+                for (name, sql) in $crate::store::shared::VERIFY_CHECKS {
+                    report.record(name, self.problems(sql).await?);
+                }
+                Ok(report)
+            }
+        }
+    };
+}
+
+/// Each check selects one text column: a description of each problem found.
+pub(super) const VERIFY_CHECKS: [(&str, &str); 8] = [
+    (
+        "maintained balances equal the sum of postings",
+        "SELECT 'account ' || a.code || ' of book ' || CAST(a.book_id AS TEXT) \
+            || ': maintained ' || CAST(a.balance AS TEXT) || ', postings sum to ' \
+            || CAST(COALESCE(SUM(p.amount), 0) AS TEXT) \
+         FROM accounts a LEFT JOIN postings p ON p.account_id = a.id \
+         GROUP BY a.id, a.code, a.book_id, a.balance \
+         HAVING a.balance <> COALESCE(SUM(p.amount), 0)",
+    ),
+    (
+        "every entry has at least two postings that sum to zero",
+        "SELECT 'entry ' || CAST(e.id AS TEXT) || ': ' || CAST(COUNT(p.entry_id) AS TEXT) \
+            || ' postings summing to ' || CAST(COALESCE(SUM(p.amount), 0) AS TEXT) \
+         FROM journal_entries e LEFT JOIN postings p ON p.entry_id = e.id \
+         GROUP BY e.id HAVING COUNT(p.entry_id) < 2 OR COALESCE(SUM(p.amount), 0) <> 0",
+    ),
+    (
+        "postings are zero-free and stay in their entry's book and date",
+        "SELECT 'entry ' || CAST(e.id AS TEXT) || ' line ' || CAST(p.line_no AS TEXT) \
+            || ' posts to account ' || CAST(p.account_id AS TEXT) || ' outside its book or date' \
+         FROM postings p JOIN journal_entries e ON e.id = p.entry_id \
+         JOIN accounts a ON a.id = p.account_id \
+         WHERE a.book_id <> e.book_id OR p.book_id <> e.book_id \
+            OR p.business_date <> e.business_date OR p.amount = 0",
+    ),
+    (
+        "postings go to postable accounts",
+        "SELECT 'entry ' || CAST(p.entry_id AS TEXT) || ' posts to header account ' || a.code \
+         FROM postings p JOIN accounts a ON a.id = p.account_id WHERE NOT a.postable",
+    ),
+    (
+        "reversals point to an existing entry of the same book that is not a reversal",
+        "SELECT 'entry ' || CAST(r.id AS TEXT) || ' reverses entry ' \
+            || CAST(r.reverses_entry_id AS TEXT) || ', which is missing, in another book, or a reversal' \
+         FROM journal_entries r LEFT JOIN journal_entries o ON o.id = r.reverses_entry_id \
+         WHERE r.reverses_entry_id IS NOT NULL \
+           AND (o.id IS NULL OR o.book_id <> r.book_id OR o.reverses_entry_id IS NOT NULL)",
+    ),
+    (
+        "each entry is reversed at most once",
+        "SELECT 'entry ' || CAST(reverses_entry_id AS TEXT) || ' is reversed ' \
+            || CAST(COUNT(*) AS TEXT) || ' times' \
+         FROM journal_entries WHERE reverses_entry_id IS NOT NULL \
+         GROUP BY reverses_entry_id HAVING COUNT(*) > 1",
+    ),
+    (
+        "each reversal exactly undoes its original",
+        "SELECT 'entry ' || CAST(r.id AS TEXT) || ' does not exactly undo entry ' \
+            || CAST(r.reverses_entry_id AS TEXT) \
+         FROM journal_entries r WHERE r.reverses_entry_id IS NOT NULL AND EXISTS ( \
+            SELECT 1 FROM postings p WHERE p.entry_id IN (r.id, r.reverses_entry_id) \
+            GROUP BY p.account_id HAVING SUM(p.amount) <> 0)",
+    ),
+    (
+        "every book's trial balance is zero",
+        "SELECT 'book ' || CAST(b.id AS TEXT) || ' (' || b.name || '): debits exceed credits by ' \
+            || CAST(COALESCE(SUM(a.balance), 0) AS TEXT) \
+         FROM books b JOIN accounts a ON a.book_id = b.id \
+         GROUP BY b.id, b.name HAVING COALESCE(SUM(a.balance), 0) <> 0",
+    ),
+];

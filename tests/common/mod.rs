@@ -35,12 +35,18 @@ pub struct PgDb {
 /// `SAKHI_REQUIRE_POSTGRES=1`, in which case the cluster helper panics.
 pub async fn postgres() -> Option<PgDb> {
     let cluster = cluster_for_tests()?;
+    let store = database_in(&cluster).await;
+    Some(PgDb { store, cluster })
+}
+
+/// A fresh, migrated database in a running cluster.
+pub async fn database_in(cluster: &TempCluster) -> PgStore {
     static N: AtomicUsize = AtomicUsize::new(0);
     let name = format!("sakhi_test_{}", N.fetch_add(1, Ordering::SeqCst));
     let url = cluster.create_database(&name).expect("create database");
     let store = PgStore::connect(&url).await.expect("connect postgres");
     store.migrate().await.expect("migrate postgres");
-    Some(PgDb { store, cluster })
+    store
 }
 
 pub fn day(d: u32) -> NaiveDate {
@@ -75,11 +81,18 @@ pub async fn lotus(store: &dyn Store, name: &str) -> Lotus {
         .await
         .expect("create group");
     let book = setup.book.clone();
-    let by_code = |code: String| async move { store.account_by_code(book.id, &code).await.unwrap() };
+    let by_code =
+        |code: String| async move { store.account_by_code(book.id, &code).await.unwrap() };
     let mut savings = Vec::new();
     let mut loans = Vec::new();
     for m in ["M001", "M002", "M003"] {
-        savings.push(by_code(chart::member_account_code(chart::shg::COMPULSORY_SAVINGS, m)).await);
+        savings.push(
+            by_code(chart::member_account_code(
+                chart::shg::COMPULSORY_SAVINGS,
+                m,
+            ))
+            .await,
+        );
         loans.push(by_code(chart::member_account_code(chart::shg::LOANS_TO_MEMBERS, m)).await);
     }
     Lotus {

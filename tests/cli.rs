@@ -1,0 +1,129 @@
+//! The `sakhi` binary as a newcomer runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn sakhi(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sakhi"));
+    cmd.current_dir(dir)
+        .env_remove("SAKHI_DATABASE_URL")
+        .env_remove("SAKHI_DATA_DIR")
+        .env_remove("SAKHI_BIND")
+        .env_remove("SAKHI_CONFIG");
+    cmd
+}
+
+#[test]
+fn migrate_creates_the_default_sqlite_file_and_verify_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sakhi(dir.path()).arg("migrate").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("data/sakhi.db").exists());
+    let out = sakhi(dir.path()).arg("verify").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("verify: OK"), "{stdout}");
+    assert!(
+        stdout.contains("ok    every book's trial balance is zero"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn verify_exits_non_zero_and_names_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("books.db");
+    let url = format!("sqlite:{}", db.display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = sakhi::store::open(&url).await.unwrap();
+        store
+            .create_program_book("Program", sakhi::money::Currency::inr())
+            .await
+            .unwrap();
+    });
+    // Tamper with a maintained balance behind the store's back.
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE accounts SET balance = 700 WHERE code = '1000'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let out = sakhi(dir.path())
+        .args(["--database-url", &url, "verify"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL  maintained balances equal the sum of postings"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("account 1000 of book 1: maintained 700, postings sum to 0"),
+        "{stdout}"
+    );
+    let json = sakhi(dir.path())
+        .args(["--database-url", &url, "verify", "--json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["books"], 1);
+}
+
+#[test]
+fn serve_starts_with_no_set_up_and_answers_health() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = sakhi(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("Sakhi is listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        client
+            .get(format!("{url}/health"))
+            .send()
+            .await
+            .map(|r| r.status())
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status.unwrap(), 200);
+    assert!(dir.path().join("data/sakhi.db").exists());
+}
+
+#[test]
+fn bad_settings_exit_with_a_message_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sakhi(dir.path())
+        .args(["serve", "--bind", "not-an-address"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bind address \"not-an-address\" is not valid"),
+        "{stderr}"
+    );
+}

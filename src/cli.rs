@@ -1,7 +1,10 @@
 //! The `sakhi` command line.
 
 use crate::config::{Config, Overrides};
+use crate::loans::preview::PreviewRequest;
+use crate::loans::schedule::{Amortization, Frequency, InterestMethod, InterestPeriod, RatePer};
 use crate::{bench, store, web};
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +46,8 @@ pub enum Command {
         #[arg(long, env = "SAKHI_BIND", value_name = "ADDR")]
         bind: Option<String>,
     },
+    /// Print a loan's repayment schedule (no database needed).
+    Schedule(Box<ScheduleArgs>),
     /// Measure performance and print the figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -87,6 +92,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(config).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Schedule(args) => Ok(print_schedule(args)),
         Command::Bench(command) => {
             bench::run(command).await?;
             Ok(ExitCode::SUCCESS)
@@ -130,5 +136,105 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate => {},
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScheduleArgs {
+    /// Amount lent, e.g. 5000 or 5,000.50.
+    #[arg(long, value_name = "DEC")]
+    pub principal: String,
+    /// Interest rate in percent, e.g. 12.
+    #[arg(long, value_name = "DEC")]
+    pub rate: String,
+    /// Whether --rate is per year or per month: year|month.
+    #[arg(long, default_value = "year", value_parser = RatePer::from_str)]
+    pub rate_per: RatePer,
+    /// Number of installments.
+    #[arg(long, value_name = "N")]
+    pub installments: u32,
+    /// Repay every N weeks or months.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub every: u32,
+    /// week|month.
+    #[arg(long, value_parser = Frequency::from_str)]
+    pub frequency: Frequency,
+    /// flat|declining.
+    #[arg(long, value_parser = InterestMethod::from_str)]
+    pub method: InterestMethod,
+    /// equal-installments|equal-principal.
+    #[arg(long, default_value = "equal-installments", value_parser = Amortization::from_str)]
+    pub amortization: Amortization,
+    /// repayment|daily.
+    #[arg(long, default_value = "repayment", value_parser = InterestPeriod::from_str)]
+    pub interest_period: InterestPeriod,
+    /// Disbursement date, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub disbursed: NaiveDate,
+    /// First due date, YYYY-MM-DD (default: one period after disbursement).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub first_due: Option<NaiveDate>,
+    /// Periods paying interest only.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub grace_principal: u32,
+    /// Periods whose interest is deferred to the first installment after them.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub grace_interest: u32,
+    /// Periods charged no interest.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub interest_free: u32,
+    /// Round installments to a multiple of this amount, e.g. 1 for whole rupees
+    /// (default: the currency's minor unit).
+    #[arg(long, value_name = "DEC")]
+    pub installment_multiple: Option<String>,
+    /// Currency code.
+    #[arg(long, default_value = "INR")]
+    pub currency: String,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+use std::str::FromStr;
+
+/// Bad terms exit 2, like bad flags, with a message naming the flag.
+fn print_schedule(args: &ScheduleArgs) -> ExitCode {
+    let request = PreviewRequest {
+        principal: args.principal.clone(),
+        rate: args.rate.clone(),
+        rate_per: args.rate_per,
+        installments: args.installments,
+        every: args.every,
+        frequency: args.frequency,
+        method: args.method,
+        amortization: args.amortization,
+        interest_period: args.interest_period,
+        disbursed: args.disbursed,
+        first_due: args.first_due,
+        grace_principal: args.grace_principal,
+        grace_interest: args.grace_interest,
+        interest_free: args.interest_free,
+        installment_multiple: args.installment_multiple.clone(),
+        currency: args.currency.clone(),
+    };
+    match request.preview() {
+        Ok(preview) if args.json => match serde_json::to_string(&preview) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("sakhi schedule: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Ok(preview) => {
+            print!("{}", preview.table());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sakhi schedule: {e}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod groups;
 pub mod ledger;
+pub mod loans;
 pub mod money;
 pub mod store;
 pub mod web;

@@ -269,20 +269,18 @@ impl Serialize for Money {
 }
 
 /// Formats minor units with exactly `minor_units` decimals: 30500 → "305.00".
+/// Works on digits, not powers of ten, so no `minor_units` can overflow.
 pub fn format_minor<T: Into<i128>>(amount: T, minor_units: u32) -> String {
     let amount: i128 = amount.into();
     let sign = if amount < 0 { "-" } else { "" };
-    let magnitude = amount.unsigned_abs();
-    if minor_units == 0 {
-        return format!("{sign}{magnitude}");
+    let digits = amount.unsigned_abs().to_string();
+    let places = minor_units as usize;
+    if places == 0 {
+        return format!("{sign}{digits}");
     }
-    let scale = 10_u128.pow(minor_units);
-    format!(
-        "{sign}{}.{:0width$}",
-        magnitude / scale,
-        magnitude % scale,
-        width = minor_units as usize
-    )
+    let padded = format!("{digits:0>width$}", width = places.saturating_add(1));
+    let (whole, fraction) = padded.split_at(padded.len() - places);
+    format!("{sign}{whole}.{fraction}")
 }
 
 fn strip_group_commas(whole: &str) -> Option<String> {

@@ -174,6 +174,11 @@ pub(super) fn check_batch(entries: &[NewEntry]) -> StoreResult<()> {
     Ok(())
 }
 
+/// How a posted entry is found again: its book and idempotency key.
+pub(super) fn key_of(e: &NewEntry) -> (i64, String) {
+    (e.book_id(), e.idempotency_key().as_str().to_string())
+}
+
 /// The net change per account, refusing sums an i64 balance cannot hold.
 pub(super) fn balance_deltas(entries: &[&NewEntry]) -> StoreResult<Vec<(i64, i64)>> {
     let mut deltas: HashMap<i64, i128> = HashMap::new();
@@ -204,7 +209,7 @@ macro_rules! impl_store {
         };
         use $crate::money::Currency;
         use $crate::store::shared::{
-            balance_deltas, check_batch, AccountRow, BookRow, EntryRow, GroupRow, HistoryRow,
+            balance_deltas, check_batch, key_of, AccountRow, BookRow, EntryRow, GroupRow, HistoryRow,
             MemberRow, ACCOUNT_COLUMNS, ENTRY_COLUMNS, MEMBER_COLUMNS, ROWS_PER_INSERT,
         };
         use $crate::store::{
@@ -315,68 +320,40 @@ macro_rules! impl_store {
 
             async fn try_post_all(&self, entries: &[NewEntry]) -> StoreResult<Vec<PostOutcome>> {
                 let (_guard, mut tx) = self.begin_write().await?;
-                let mut outcomes: Vec<Option<PostOutcome>> = vec![None; entries.len()];
+                // The first entry of each (book, key); check_batch has made sure
+                // that any repeat in the batch has the same content.
+                let mut first_of: HashMap<(BookId, &str), usize> = HashMap::new();
+                let unique: Vec<&NewEntry> = entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, e)| {
+                        *first_of
+                            .entry((e.book_id(), e.idempotency_key().as_str()))
+                            .or_insert(*i)
+                            == *i
+                    })
+                    .map(|(_, e)| e)
+                    .collect();
+                let mut ids: HashMap<(BookId, String), PostOutcome> = HashMap::new();
 
-                // 1. Keys already used: a replay returns the original entry.
-                let mut by_book: HashMap<BookId, Vec<usize>> = HashMap::new();
-                for (i, e) in entries.iter().enumerate() {
-                    by_book.entry(e.book_id()).or_default().push(i);
-                }
-                let mut new_index: HashMap<(BookId, String), usize> = HashMap::new();
-                for (book_id, indexes) in &by_book {
-                    for chunk in indexes.chunks(ROWS_PER_INSERT) {
-                        let mut qb = sqlx::QueryBuilder::<$db>::new(
-                            "SELECT id, idempotency_key, content_hash FROM journal_entries \
-                             WHERE book_id = ",
-                        );
-                        qb.push_bind(*book_id).push(" AND idempotency_key IN (");
-                        let mut list = qb.separated(", ");
-                        for &i in chunk {
-                            list.push_bind(entries[i].idempotency_key().as_str());
+                // 1. A reversal is checked before it is written, unless it is
+                //    a replay (its own earlier posting reversed the original).
+                let mut candidates = Vec::with_capacity(unique.len());
+                for e in unique {
+                    if e.reverses().is_some() {
+                        if let Some(o) = Self::replay_of(&mut tx, e).await? {
+                            ids.insert(key_of(e), o);
+                            continue;
                         }
-                        qb.push(")");
-                        let found: Vec<(i64, String, Vec<u8>)> =
-                            qb.build_query_as().fetch_all(&mut *tx).await?;
-                        let found: HashMap<String, (i64, Vec<u8>)> = found
-                            .into_iter()
-                            .map(|(id, key, hash)| (key, (id, hash)))
-                            .collect();
-                        for &i in chunk {
-                            let e = &entries[i];
-                            let key = e.idempotency_key().as_str();
-                            match found.get(key) {
-                                Some((id, hash)) if hash.as_slice() == e.content_hash() => {
-                                    outcomes[i] = Some(PostOutcome {
-                                        entry_id: *id,
-                                        replayed: true,
-                                    });
-                                }
-                                Some((id, _)) => {
-                                    return Err(StoreError::IdempotencyConflict {
-                                        key: key.to_string(),
-                                        entry_id: *id,
-                                    })
-                                }
-                                None => {
-                                    new_index.entry((*book_id, key.to_string())).or_insert(i);
-                                }
-                            }
-                        }
+                        Self::check_reversal(&mut tx, e).await?;
                     }
+                    candidates.push(e);
                 }
-                let fresh: Vec<&NewEntry> = {
-                    let mut idx: Vec<usize> = new_index.values().copied().collect();
-                    idx.sort_unstable();
-                    idx.into_iter().map(|i| &entries[i]).collect()
-                };
 
-                // 2. Reversals must undo an existing entry of the same book, once.
-                self.check_reversals(&mut tx, &fresh).await?;
-
-                // 3. Entries, postings and balances: a few multi-row statements.
+                // 2. Insert; a key that is already taken inserts nothing and is
+                //    either a replay (same content) or a conflict.
                 let recorded_at = Utc::now();
-                let mut ids: HashMap<(BookId, String), EntryId> = HashMap::new();
-                for chunk in fresh.chunks(ROWS_PER_INSERT / 4) {
+                for chunk in candidates.chunks(ROWS_PER_INSERT / 4) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO journal_entries (book_id, business_date, recorded_at, kind, \
                          memo, idempotency_key, content_hash, reverses_entry_id) ",
@@ -391,16 +368,36 @@ macro_rules! impl_store {
                             .push_bind(e.content_hash().to_vec())
                             .push_bind(e.reverses());
                     });
-                    qb.push(" RETURNING id, book_id, idempotency_key");
+                    qb.push(
+                        " ON CONFLICT (book_id, idempotency_key) DO NOTHING \
+                         RETURNING id, book_id, idempotency_key",
+                    );
                     let rows: Vec<(i64, i64, String)> =
                         qb.build_query_as().fetch_all(&mut *tx).await?;
-                    ids.extend(rows.into_iter().map(|(id, book, key)| ((book, key), id)));
+                    for (entry_id, book, key) in rows {
+                        ids.insert((book, key), PostOutcome { entry_id, replayed: false });
+                    }
                 }
+                let mut fresh = Vec::with_capacity(candidates.len());
+                for e in candidates {
+                    match ids.get(&key_of(e)) {
+                        Some(o) if !o.replayed => fresh.push(e),
+                        Some(_) => {}
+                        None => {
+                            let o = Self::replay_of(&mut tx, e).await?.ok_or_else(|| {
+                                StoreError::Corrupt("an entry was neither inserted nor found".into())
+                            })?;
+                            ids.insert(key_of(e), o);
+                        }
+                    }
+                }
+
+                // 3. Postings and balances of the new entries.
                 let mut postings = Vec::new();
                 for e in &fresh {
                     let id = ids
-                        .get(&(e.book_id(), e.idempotency_key().as_str().to_string()))
-                        .copied()
+                        .get(&key_of(e))
+                        .map(|o| o.entry_id)
                         .ok_or_else(|| StoreError::Corrupt("inserted entry id missing".into()))?;
                     for (line, p) in e.postings().iter().enumerate() {
                         postings.push((id, line as i32 + 1, e.book_id(), *p, e.business_date()));
@@ -441,25 +438,42 @@ macro_rules! impl_store {
 
                 entries
                     .iter()
-                    .zip(outcomes)
-                    .map(|(e, outcome)| match outcome {
-                        Some(o) => Ok(o),
-                        None => ids
-                            .get(&(e.book_id(), e.idempotency_key().as_str().to_string()))
-                            .map(|&entry_id| PostOutcome {
-                                entry_id,
-                                replayed: false,
-                            })
-                            .ok_or_else(|| StoreError::Corrupt("posted entry id missing".into())),
+                    .map(|e| {
+                        ids.get(&key_of(e))
+                            .copied()
+                            .ok_or_else(|| StoreError::Corrupt("posted entry id missing".into()))
                     })
                     .collect()
             }
 
-            async fn check_reversals(&self, tx: &mut Tx, fresh: &[&NewEntry]) -> StoreResult<()> {
-                let reversals: Vec<&NewEntry> =
-                    fresh.iter().copied().filter(|e| e.reverses().is_some()).collect();
-                for e in reversals {
-                    let Some(original_id) = e.reverses() else { continue };
+            /// The entry already posted under `e`'s key: a replay when the
+            /// content matches, a conflict when it does not, `None` if unused.
+            async fn replay_of(tx: &mut Tx, e: &NewEntry) -> StoreResult<Option<PostOutcome>> {
+                let found: Option<(i64, Vec<u8>)> = sqlx::query_as(
+                    "SELECT id, content_hash FROM journal_entries \
+                     WHERE book_id = $1 AND idempotency_key = $2",
+                )
+                .bind(e.book_id())
+                .bind(e.idempotency_key().as_str())
+                .fetch_optional(&mut **tx)
+                .await?;
+                match found {
+                    None => Ok(None),
+                    Some((entry_id, hash)) if hash.as_slice() == e.content_hash() => {
+                        Ok(Some(PostOutcome { entry_id, replayed: true }))
+                    }
+                    Some((entry_id, _)) => Err(StoreError::IdempotencyConflict {
+                        key: e.idempotency_key().as_str().to_string(),
+                        entry_id,
+                    }),
+                }
+            }
+
+            /// A reversal must undo an existing, unreversed, plain entry of
+            /// the same book, exactly.
+            async fn check_reversal(tx: &mut Tx, e: &NewEntry) -> StoreResult<()> {
+                {
+                    let Some(original_id) = e.reverses() else { return Ok(()) };
                     let original: Option<(i64, Option<i64>)> = sqlx::query_as(
                         "SELECT book_id, reverses_entry_id FROM journal_entries WHERE id = $1",
                     )
@@ -718,7 +732,7 @@ macro_rules! impl_store {
                 let mut attempt = 0;
                 loop {
                     match self.try_post_all(entries).await {
-                        Err(StoreError::IdempotencyRace) if attempt < 3 => attempt += 1,
+                                Err(StoreError::IdempotencyRace) if attempt < 3 => attempt += 1,
                         Err(StoreError::IdempotencyRace) => {
                             return Err(StoreError::Invalid(
                                 "the same idempotency key is being posted concurrently; retry".into(),

@@ -142,10 +142,10 @@ async fn shutdown_signal() {
 #[derive(Debug, clap::Args)]
 pub struct ScheduleArgs {
     /// Amount lent, e.g. 5000 or 5,000.50.
-    #[arg(long, value_name = "DEC")]
+    #[arg(long, value_name = "DEC", allow_hyphen_values = true)]
     pub principal: String,
     /// Interest rate in percent, e.g. 12.
-    #[arg(long, value_name = "DEC")]
+    #[arg(long, value_name = "DEC", allow_hyphen_values = true)]
     pub rate: String,
     /// Whether --rate is per year or per month: year|month.
     #[arg(long, default_value = "year", value_parser = RatePer::from_str)]

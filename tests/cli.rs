@@ -127,3 +127,123 @@ fn bad_settings_exit_with_a_message_naming_the_setting() {
         "{stderr}"
     );
 }
+
+#[test]
+fn schedule_prints_the_fineract_reference_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sakhi(dir.path())
+        .args([
+            "schedule",
+            "--principal",
+            "5000",
+            "--rate",
+            "12",
+            "--rate-per",
+            "year",
+            "--installments",
+            "18",
+            "--every",
+            "1",
+            "--frequency",
+            "month",
+            "--method",
+            "declining",
+            "--amortization",
+            "equal-installments",
+            "--interest-period",
+            "repayment",
+            "--disbursed",
+            "2022-11-01",
+            "--installment-multiple",
+            "1",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["currency"], "INR");
+    assert_eq!(v["total_principal"], "5000.00");
+    assert_eq!(v["total_interest"], "488.22");
+    assert_eq!(v["total_due"], "5488.22");
+    let first = &v["installments"][0];
+    assert_eq!(first["number"], 1);
+    assert_eq!(first["due_date"], "2022-12-01");
+    assert_eq!(first["principal"], "255.00");
+    assert_eq!(first["interest"], "50.00");
+    assert_eq!(first["total"], "305.00");
+    assert_eq!(first["balance"], "4745.00");
+    assert_eq!(v["installments"].as_array().unwrap().len(), 18);
+    assert!(
+        !dir.path().join("data").exists(),
+        "schedule touches no database"
+    );
+}
+
+#[test]
+fn schedule_refuses_bad_flags_with_exit_2_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = [
+        "schedule",
+        "--installments",
+        "12",
+        "--frequency",
+        "month",
+        "--disbursed",
+        "2026-01-01",
+    ];
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["--principal", "0", "--rate", "12", "--method", "flat"],
+            "--principal must be greater than zero",
+        ),
+        (
+            &["--principal", "-5", "--rate", "12", "--method", "flat"],
+            "--principal must be greater than zero",
+        ),
+        (
+            &["--principal", "100.001", "--rate", "12", "--method", "flat"],
+            "--principal: INR amounts have at most 2 decimal places",
+        ),
+        (
+            &[
+                "--principal",
+                "100",
+                "--rate",
+                "12",
+                "--method",
+                "flat",
+                "--grace-principal",
+                "12",
+            ],
+            "--grace-principal must be shorter",
+        ),
+        (
+            &["--principal", "100", "--rate", "12", "--method", "simple"],
+            "--method must be one of: flat, declining",
+        ),
+        (
+            &[
+                "--principal",
+                "100",
+                "--rate",
+                "101",
+                "--rate-per",
+                "month",
+                "--method",
+                "flat",
+            ],
+            "--rate must not exceed 100% a month",
+        ),
+    ];
+    for (extra, wanted) in cases {
+        let out = sakhi(dir.path()).args(base).args(extra).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(wanted), "{extra:?}: {stderr}");
+    }
+}

@@ -12,5 +12,6 @@ pub mod groups;
 pub mod ledger;
 pub mod loans;
 pub mod money;
+pub mod savings;
 pub mod store;
 pub mod web;

@@ -16,8 +16,10 @@ pub mod shg {
     pub const SURPLUS: &str = "3100";
     pub const INTEREST_INCOME: &str = "4000";
     pub const FINE_INCOME: &str = "4010";
+    pub const RECOVERIES: &str = "4020";
     pub const OTHER_INCOME: &str = "4090";
     pub const EXPENSES: &str = "5000";
+    pub const WRITE_OFFS: &str = "5010";
 
     /// Header accounts whose detail lives in one sub-account per member.
     pub const PER_MEMBER: [&str; 4] = [
@@ -64,7 +66,7 @@ const fn per_member(code: &'static str, name: &'static str, account_type: Accoun
     }
 }
 
-const SHG_CHART: [Template; 14] = {
+const SHG_CHART: [Template; 16] = {
     use shg::*;
     use AccountType::*;
     [
@@ -80,8 +82,10 @@ const SHG_CHART: [Template; 14] = {
         t(SURPLUS, "Surplus / retained earnings", Equity),
         t(INTEREST_INCOME, "Interest income", Income),
         t(FINE_INCOME, "Fine income", Income),
+        t(RECOVERIES, "Recoveries of written-off loans", Income),
         t(OTHER_INCOME, "Other income", Income),
         t(EXPENSES, "Expenses", Expense),
+        t(WRITE_OFFS, "Loans written off", Expense),
     ]
 };
 

@@ -1,5 +1,8 @@
 //! Loans: products, repayment schedules, interest, allocation, arrears.
 
+pub mod allocation;
+pub mod portfolio;
 pub mod preview;
+pub mod product;
 pub mod schedule;
 pub mod state;

@@ -1,0 +1,3 @@
+//! Savings: thrift, voluntary savings, withdrawals, social fund, share-out.
+
+pub mod shareout;

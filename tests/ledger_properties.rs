@@ -105,7 +105,7 @@ async fn run(store: &dyn Store, ops: Vec<Op>) -> Result<(), TestCaseError> {
         .into_iter()
         .cloned()
         .chain(g.savings.iter().cloned())
-        .chain(g.loans.iter().cloned())
+        .chain(g.voluntary.iter().cloned())
         .collect();
     let mut m = Model {
         accounts,

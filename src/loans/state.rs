@@ -128,3 +128,121 @@ impl LoanState {
             .sum()
     }
 }
+
+/// How an adjustment row changes an installment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AdjustmentKind {
+    /// Adds to what is due (a late fine).
+    Charge,
+    /// Takes off what is outstanding (write-off, or moved to a new schedule).
+    Waiver,
+}
+
+/// One stored schedule row: installment number, due date, scheduled parts.
+pub type ScheduleRow = (u32, NaiveDate, Parts);
+/// One stored allocation: the entry that paid, its date, and the line.
+pub type PaidLine = (i64, NaiveDate, AllocationLine);
+/// One stored adjustment: installment, component, kind, amount.
+pub type Adjustment = (u32, Component, AdjustmentKind, i64);
+
+impl LoanState {
+    /// Rebuilds a loan's state from its stored rows. Allocations must come in
+    /// (date, entry) order; lines for unknown installments are ignored.
+    pub fn assemble(
+        schedule: Vec<ScheduleRow>,
+        allocations: Vec<PaidLine>,
+        adjustments: Vec<Adjustment>,
+    ) -> LoanState {
+        let mut installments: Vec<InstallmentState> = schedule
+            .into_iter()
+            .map(|(number, due_date, due)| InstallmentState {
+                number,
+                due_date,
+                due,
+                paid: Parts::default(),
+                waived: Parts::default(),
+            })
+            .collect();
+        let position = |installments: &[InstallmentState], n: u32| {
+            installments.iter().position(|i| i.number == n)
+        };
+        for (n, component, kind, amount) in adjustments {
+            if let Some(p) = position(&installments, n) {
+                let parts = match kind {
+                    AdjustmentKind::Charge => &mut installments[p].due,
+                    AdjustmentKind::Waiver => &mut installments[p].waived,
+                };
+                *parts.get_mut(component) += amount;
+            }
+        }
+        let mut payments: Vec<Payment> = Vec::new();
+        let mut last_entry = None;
+        for (entry, paid_on, line) in allocations {
+            let Some(p) = position(&installments, line.installment) else {
+                continue;
+            };
+            *installments[p].paid.get_mut(line.component) += line.amount;
+            if last_entry != Some(entry) {
+                payments.push(Payment {
+                    paid_on,
+                    lines: Vec::new(),
+                });
+                last_entry = Some(entry);
+            }
+            if let Some(payment) = payments.last_mut() {
+                payment.lines.push(line);
+            }
+        }
+        LoanState {
+            installments,
+            payments,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 5, d).unwrap()
+    }
+
+    #[test]
+    fn assembling_adds_charges_to_due_waivers_and_payments_per_entry() {
+        let due = Parts {
+            principal: 1_000,
+            interest: 100,
+            ..Parts::default()
+        };
+        let line = |installment, component, amount| AllocationLine {
+            installment,
+            component,
+            amount,
+        };
+        let state = LoanState::assemble(
+            vec![(1, day(1), due), (2, day(8), due)],
+            vec![
+                (7, day(2), line(1, Component::Interest, 100)),
+                (7, day(2), line(1, Component::Principal, 400)),
+                (9, day(9), line(1, Component::Principal, 600)),
+                (9, day(9), line(3, Component::Principal, 5)),
+            ],
+            vec![
+                (2, Component::Penalty, AdjustmentKind::Charge, 20),
+                (2, Component::Interest, AdjustmentKind::Waiver, 100),
+            ],
+        );
+        assert!(state.installments[0].is_settled());
+        assert_eq!(state.installments[1].outstanding(Component::Penalty), 20);
+        assert_eq!(state.installments[1].outstanding(Component::Interest), 0);
+        assert_eq!(state.payments.len(), 2);
+        assert_eq!(
+            state.payments[1].lines.len(),
+            1,
+            "unknown installment 3 is ignored"
+        );
+        assert_eq!(state.principal_outstanding(), 1_000);
+    }
+}

@@ -26,6 +26,13 @@ pub enum StoreError {
     Invalid(String),
     #[error(transparent)]
     Entry(#[from] EntryError),
+    #[error(transparent)]
+    Allocation(#[from] crate::loans::allocation::AllocationError),
+    #[error(transparent)]
+    Schedule(#[from] crate::loans::schedule::ScheduleError),
+    /// A loan operation that the loan's state does not allow.
+    #[error("{0}")]
+    LoanState(String),
     /// Data in the database that the code cannot read back: a bug or tampering.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),

@@ -3,9 +3,12 @@
 //! each backend adds only its connection set-up and migrations.
 
 mod error;
+pub mod loans;
 pub mod pg_cluster;
 #[macro_use]
 mod shared;
+#[macro_use]
+mod loans_sql;
 pub mod postgres;
 pub mod sqlite;
 mod verify;
@@ -52,8 +55,10 @@ pub struct GroupSetup {
     pub members: Vec<Member>,
 }
 
+pub use loans::{Fund, LoanApplication, LoanOperation, LoanStore, LoanWithState, Reschedule};
+
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: LoanStore + Send + Sync {
     fn backend(&self) -> Backend;
 
     /// Applies the embedded migrations that have not run yet.

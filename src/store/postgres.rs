@@ -33,4 +33,5 @@ impl PgStore {
     }
 }
 
+impl_loan_store!(PgStore, sqlx::Postgres, " FOR UPDATE");
 impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);

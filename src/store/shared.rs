@@ -320,6 +320,14 @@ macro_rules! impl_store {
 
             async fn try_post_all(&self, entries: &[NewEntry]) -> StoreResult<Vec<PostOutcome>> {
                 let (_guard, mut tx) = self.begin_write().await?;
+                let outcomes = Self::post_in_tx(&mut tx, entries).await?;
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+
+            /// Posts entries inside the caller's transaction, so that a loan
+            /// operation can write its entry and its own rows atomically.
+            async fn post_in_tx(tx: &mut Tx, entries: &[NewEntry]) -> StoreResult<Vec<PostOutcome>> {
                 // The first entry of each (book, key); check_batch has made sure
                 // that any repeat in the batch has the same content.
                 let mut first_of: HashMap<(BookId, &str), usize> = HashMap::new();
@@ -341,11 +349,11 @@ macro_rules! impl_store {
                 let mut candidates = Vec::with_capacity(unique.len());
                 for e in unique {
                     if e.reverses().is_some() {
-                        if let Some(o) = Self::replay_of(&mut tx, e).await? {
+                        if let Some(o) = Self::replay_of(tx, e).await? {
                             ids.insert(key_of(e), o);
                             continue;
                         }
-                        Self::check_reversal(&mut tx, e).await?;
+                        Self::check_reversal(tx, e).await?;
                     }
                     candidates.push(e);
                 }
@@ -373,7 +381,7 @@ macro_rules! impl_store {
                          RETURNING id, book_id, idempotency_key",
                     );
                     let rows: Vec<(i64, i64, String)> =
-                        qb.build_query_as().fetch_all(&mut *tx).await?;
+                        qb.build_query_as().fetch_all(&mut **tx).await?;
                     for (entry_id, book, key) in rows {
                         ids.insert((book, key), PostOutcome { entry_id, replayed: false });
                     }
@@ -384,7 +392,7 @@ macro_rules! impl_store {
                         Some(o) if !o.replayed => fresh.push(e),
                         Some(_) => {}
                         None => {
-                            let o = Self::replay_of(&mut tx, e).await?.ok_or_else(|| {
+                            let o = Self::replay_of(tx, e).await?.ok_or_else(|| {
                                 StoreError::Corrupt("an entry was neither inserted nor found".into())
                             })?;
                             ids.insert(key_of(e), o);
@@ -416,7 +424,7 @@ macro_rules! impl_store {
                             .push_bind(p.amount)
                             .push_bind(*date);
                     });
-                    qb.build().execute(&mut *tx).await?;
+                    qb.build().execute(&mut **tx).await?;
                 }
                 for chunk in balance_deltas(&fresh)?.chunks(ROWS_PER_INSERT) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("WITH v (id, delta) AS (");
@@ -427,14 +435,13 @@ macro_rules! impl_store {
                         ") UPDATE accounts SET balance = accounts.balance + v.delta \
                          FROM v WHERE accounts.id = v.id",
                     );
-                    let done = qb.build().execute(&mut *tx).await?;
+                    let done = qb.build().execute(&mut **tx).await?;
                     if done.rows_affected() != chunk.len() as u64 {
                         return Err(StoreError::Corrupt(
                             "a posting names an account that does not exist".into(),
                         ));
                     }
                 }
-                tx.commit().await?;
 
                 entries
                     .iter()
@@ -883,7 +890,7 @@ macro_rules! impl_store {
 }
 
 /// Each check selects one text column: a description of each problem found.
-pub(super) const VERIFY_CHECKS: [(&str, &str); 8] = [
+pub(super) const VERIFY_CHECKS: [(&str, &str); 10] = [
     (
         "maintained balances equal the sum of postings",
         "SELECT 'account ' || a.code || ' of book ' || CAST(a.book_id AS TEXT) \
@@ -936,6 +943,46 @@ pub(super) const VERIFY_CHECKS: [(&str, &str); 8] = [
          FROM journal_entries r WHERE r.reverses_entry_id IS NOT NULL AND EXISTS ( \
             SELECT 1 FROM postings p WHERE p.entry_id IN (r.id, r.reverses_entry_id) \
             GROUP BY p.account_id HAVING SUM(p.amount) <> 0)",
+    ),
+    (
+        "each member's loan account equals her loans' principal outstanding",
+        "SELECT 'member ' || m.member_code || ' of group ' || CAST(m.group_id AS TEXT) \
+            || ': loan account ' || CAST(a.balance AS TEXT) || ', loans say ' || CAST(( \
+              COALESCE((SELECT SUM(l.principal) FROM loans l WHERE l.member_id = m.id \
+                         AND l.disbursement_entry_id IS NOT NULL), 0) \
+            - COALESCE((SELECT SUM(x.amount) FROM loan_allocations x JOIN loans l ON l.id = x.loan_id \
+                         WHERE l.member_id = m.id AND x.component = 'principal'), 0) \
+            - COALESCE((SELECT SUM(d.amount) FROM loan_adjustments d JOIN loans l ON l.id = d.loan_id \
+                         WHERE l.member_id = m.id AND d.component = 'principal' AND d.kind = 'waiver' \
+                           AND d.entry_id IS NOT NULL), 0)) AS TEXT) \
+         FROM accounts a JOIN members m ON m.id = a.member_id \
+         WHERE a.code = '1100-' || m.member_code AND a.balance <> \
+              COALESCE((SELECT SUM(l.principal) FROM loans l WHERE l.member_id = m.id \
+                         AND l.disbursement_entry_id IS NOT NULL), 0) \
+            - COALESCE((SELECT SUM(x.amount) FROM loan_allocations x JOIN loans l ON l.id = x.loan_id \
+                         WHERE l.member_id = m.id AND x.component = 'principal'), 0) \
+            - COALESCE((SELECT SUM(d.amount) FROM loan_adjustments d JOIN loans l ON l.id = d.loan_id \
+                         WHERE l.member_id = m.id AND d.component = 'principal' AND d.kind = 'waiver' \
+                           AND d.entry_id IS NOT NULL), 0)",
+    ),
+    (
+        "each loan's current schedule agrees with its payments",
+        "SELECT 'loan ' || CAST(l.id AS TEXT) || ': schedule version ' \
+            || CAST(l.schedule_version AS TEXT) || ' disagrees with the principal repaid' \
+         FROM loans l WHERE l.schedule_version > 0 AND \
+              COALESCE((SELECT SUM(i.principal) FROM loan_installments i \
+                         WHERE i.loan_id = l.id AND i.version = l.schedule_version), 0) \
+            - COALESCE((SELECT SUM(x.amount) FROM loan_allocations x WHERE x.loan_id = l.id \
+                         AND x.version = l.schedule_version AND x.component = 'principal'), 0) \
+            - COALESCE((SELECT SUM(d.amount) FROM loan_adjustments d WHERE d.loan_id = l.id \
+                         AND d.version = l.schedule_version AND d.component = 'principal' \
+                         AND d.kind = 'waiver'), 0) \
+            <> l.principal \
+            - COALESCE((SELECT SUM(x.amount) FROM loan_allocations x WHERE x.loan_id = l.id \
+                         AND x.component = 'principal'), 0) \
+            - COALESCE((SELECT SUM(d.amount) FROM loan_adjustments d WHERE d.loan_id = l.id \
+                         AND d.component = 'principal' AND d.kind = 'waiver' \
+                         AND d.entry_id IS NOT NULL), 0)",
     ),
     (
         "every book's trial balance is zero",

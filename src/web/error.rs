@@ -27,7 +27,10 @@ impl AppError {
                 StoreError::InvalidReversal(_)
                 | StoreError::Invalid(_)
                 | StoreError::Overflow
-                | StoreError::Entry(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                | StoreError::Entry(_)
+                | StoreError::Allocation(_)
+                | StoreError::Schedule(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                StoreError::LoanState(_) => StatusCode::CONFLICT,
                 StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Migrate(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }

@@ -68,6 +68,8 @@ pub struct Lotus {
     pub savings: Vec<Account>,
     /// Loan principal of M001, M002, M003.
     pub loans: Vec<Account>,
+    /// Voluntary savings of M001, M002, M003.
+    pub voluntary: Vec<Account>,
 }
 
 /// A group of three members with the standard chart.
@@ -85,7 +87,9 @@ pub async fn lotus(store: &dyn Store, name: &str) -> Lotus {
         |code: String| async move { store.account_by_code(book.id, &code).await.unwrap() };
     let mut savings = Vec::new();
     let mut loans = Vec::new();
+    let mut voluntary = Vec::new();
     for m in ["M001", "M002", "M003"] {
+        voluntary.push(by_code(chart::member_account_code(chart::shg::VOLUNTARY_SAVINGS, m)).await);
         savings.push(
             by_code(chart::member_account_code(
                 chart::shg::COMPULSORY_SAVINGS,
@@ -104,6 +108,7 @@ pub async fn lotus(store: &dyn Store, name: &str) -> Lotus {
         setup,
         savings,
         loans,
+        voluntary,
     }
 }
 

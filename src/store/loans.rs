@@ -1,0 +1,149 @@
+//! Loan persistence: the lifecycle operations that read a loan's state and
+//! post its entry in one transaction, on both backends.
+
+use super::StoreResult;
+use crate::groups::GroupId;
+use crate::ledger::MemberId;
+use crate::ledger::{EntryId, IdempotencyKey, LoanId};
+use crate::loans::product::{Loan, LoanProduct, LoanSettings, LoanSource};
+use crate::loans::state::{AllocationLine, LoanState};
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// Which of the group's money accounts a payment goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fund {
+    Cash,
+    Bank,
+}
+
+impl Fund {
+    pub fn account_code(self) -> &'static str {
+        match self {
+            Fund::Cash => crate::ledger::chart::shg::CASH,
+            Fund::Bank => crate::ledger::chart::shg::BANK,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LoanApplication {
+    pub group_id: GroupId,
+    pub member_id: MemberId,
+    pub product_id: Option<i64>,
+    pub settings: LoanSettings,
+    pub source: LoanSource,
+    /// Which business the loan is for.
+    pub purpose: String,
+    pub principal: i64,
+    pub applied_on: NaiveDate,
+}
+
+/// A change to the remaining schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reschedule {
+    pub on: NaiveDate,
+    /// Installments added to those that remain.
+    pub extra_periods: u32,
+    /// Periods at the start of the new schedule that pay interest only.
+    pub moratorium: u32,
+    pub new_rate: Option<Decimal>,
+    /// A code such as `illness`, `business-loss`, `relocation`: never detail.
+    pub reason_code: String,
+}
+
+/// What a money-moving loan operation did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoanOperation {
+    pub loan: Loan,
+    pub entry_id: EntryId,
+    /// True when the idempotency key had already done this operation.
+    pub replayed: bool,
+    pub allocation: Vec<AllocationLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoanWithState {
+    pub loan: Loan,
+    pub state: LoanState,
+}
+
+#[async_trait]
+pub trait LoanStore: Send + Sync {
+    async fn create_product(
+        &self,
+        group_id: Option<GroupId>,
+        name: &str,
+        settings: &LoanSettings,
+    ) -> StoreResult<LoanProduct>;
+
+    /// The group's own products and the program-wide templates.
+    async fn products(&self, group_id: GroupId) -> StoreResult<Vec<LoanProduct>>;
+
+    async fn apply_for_loan(&self, application: &LoanApplication) -> StoreResult<Loan>;
+
+    /// Records the group's resolution approving or rejecting an application.
+    async fn decide_loan(
+        &self,
+        loan_id: LoanId,
+        approve: bool,
+        on: NaiveDate,
+        resolution: &str,
+    ) -> StoreResult<Loan>;
+
+    /// Pays out an approved loan and fixes its schedule (version 1).
+    async fn disburse_loan(
+        &self,
+        loan_id: LoanId,
+        on: NaiveDate,
+        first_due: Option<NaiveDate>,
+        from: Fund,
+        key: &IdempotencyKey,
+    ) -> StoreResult<LoanOperation>;
+
+    /// Allocates a payment by the product's rule and posts it; refuses more
+    /// than can be paid. The loan closes when nothing is left.
+    async fn repay_loan(
+        &self,
+        loan_id: LoanId,
+        amount: i64,
+        on: NaiveDate,
+        into: Fund,
+        key: &IdempotencyKey,
+    ) -> StoreResult<LoanOperation>;
+
+    /// Charges the product's late fine to each installment late as of the
+    /// date that has not been fined yet. Returns the total charged.
+    async fn charge_late_fines(&self, loan_id: LoanId, as_of: NaiveDate) -> StoreResult<i64>;
+
+    /// A new schedule for what remains; the old one stays in history.
+    async fn reschedule_loan(&self, loan_id: LoanId, change: &Reschedule) -> StoreResult<Loan>;
+
+    /// Writes off the principal still owed (with the approving resolution).
+    async fn write_off_loan(
+        &self,
+        loan_id: LoanId,
+        on: NaiveDate,
+        resolution: &str,
+        key: &IdempotencyKey,
+    ) -> StoreResult<LoanOperation>;
+
+    /// Money received on a written-off loan, up to what was written off.
+    async fn recover_loan(
+        &self,
+        loan_id: LoanId,
+        amount: i64,
+        on: NaiveDate,
+        into: Fund,
+        key: &IdempotencyKey,
+    ) -> StoreResult<LoanOperation>;
+
+    async fn loan(&self, loan_id: LoanId) -> StoreResult<LoanWithState>;
+
+    /// Every loan of a group (or of all groups), with its current state, in
+    /// three queries however many loans there are.
+    async fn loans(&self, group_id: Option<GroupId>) -> StoreResult<Vec<LoanWithState>>;
+}

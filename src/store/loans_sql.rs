@@ -1,0 +1,1004 @@
+//! The loan operations both backends share, stamped out per pool type like
+//! `shared.rs`. `$lock` is the row-lock suffix: `FOR UPDATE` on PostgreSQL;
+//! empty on SQLite, whose write transaction already holds the database lock.
+
+use super::{StoreError, StoreResult};
+use crate::ledger::EntryId;
+use crate::loans::product::{Loan, LoanSettings, LoanSource, LoanStatus};
+use crate::loans::state::{AdjustmentKind, Component};
+use chrono::NaiveDate;
+
+#[derive(sqlx::FromRow)]
+pub(super) struct LoanRow {
+    id: i64,
+    group_id: i64,
+    member_id: i64,
+    product_id: Option<i64>,
+    source: String,
+    purpose: String,
+    principal: i64,
+    settings: String,
+    status: String,
+    applied_on: NaiveDate,
+    approved_on: Option<NaiveDate>,
+    resolution: Option<String>,
+    disbursed_on: Option<NaiveDate>,
+    disbursement_entry_id: Option<EntryId>,
+    closed_on: Option<NaiveDate>,
+    schedule_version: i32,
+}
+
+pub(super) const LOAN_COLUMNS: &str =
+    "SELECT id, group_id, member_id, product_id, source, purpose, \
+     principal, settings, status, applied_on, approved_on, resolution, disbursed_on, \
+     disbursement_entry_id, closed_on, schedule_version FROM loans";
+
+impl TryFrom<LoanRow> for Loan {
+    type Error = StoreError;
+    fn try_from(r: LoanRow) -> StoreResult<Loan> {
+        Ok(Loan {
+            id: r.id,
+            group_id: r.group_id,
+            member_id: r.member_id,
+            product_id: r.product_id,
+            source: r
+                .source
+                .parse::<LoanSource>()
+                .map_err(StoreError::Corrupt)?,
+            purpose: r.purpose,
+            principal: r.principal,
+            settings: settings_from_json(&r.settings)?,
+            status: r
+                .status
+                .parse::<LoanStatus>()
+                .map_err(StoreError::Corrupt)?,
+            applied_on: r.applied_on,
+            approved_on: r.approved_on,
+            resolution: r.resolution,
+            disbursed_on: r.disbursed_on,
+            disbursement_entry_id: r.disbursement_entry_id,
+            closed_on: r.closed_on,
+            schedule_version: r.schedule_version,
+        })
+    }
+}
+
+pub(super) fn settings_from_json(text: &str) -> StoreResult<LoanSettings> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("loan settings: {e}")))
+}
+
+pub(super) fn settings_to_json(settings: &LoanSettings) -> StoreResult<String> {
+    serde_json::to_string(settings).map_err(|e| StoreError::Corrupt(format!("loan settings: {e}")))
+}
+
+pub(super) fn component(text: &str) -> StoreResult<Component> {
+    Component::ALL
+        .into_iter()
+        .find(|c| c.as_str() == text)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown loan component {text:?}")))
+}
+
+pub(super) fn adjustment_kind(text: &str) -> StoreResult<AdjustmentKind> {
+    match text {
+        "charge" => Ok(AdjustmentKind::Charge),
+        "waiver" => Ok(AdjustmentKind::Waiver),
+        other => Err(StoreError::Corrupt(format!(
+            "unknown adjustment kind {other:?}"
+        ))),
+    }
+}
+
+pub(super) fn adjustment_text(kind: AdjustmentKind) -> &'static str {
+    match kind {
+        AdjustmentKind::Charge => "charge",
+        AdjustmentKind::Waiver => "waiver",
+    }
+}
+
+/// Reason codes describe a situation in a word, never clinical detail.
+pub(super) fn check_reason_code(code: &str) -> StoreResult<()> {
+    let ok = (1..=40).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(
+            "reason_code must be 1 to 40 lower-case letters, digits and dashes, like business-loss"
+                .into(),
+        ))
+    }
+}
+
+pub(super) fn check_text(field: &str, text: &str, max: usize) -> StoreResult<()> {
+    if text.trim().is_empty() {
+        return Err(StoreError::Invalid(format!("{field} is required")));
+    }
+    if text.chars().count() > max {
+        return Err(StoreError::Invalid(format!(
+            "{field} must be at most {max} characters"
+        )));
+    }
+    Ok(())
+}
+
+macro_rules! impl_loan_store {
+    ($store:ident, $db:ty, $lock:expr) => {
+        mod loan_impl {
+            use super::$store;
+            use $crate::ledger::{chart, EntryId, IdempotencyKey, LoanId};
+            use $crate::loans::allocation;
+            use $crate::loans::entries::LoanAccounts;
+            use $crate::loans::product::{Loan, LoanProduct, LoanSettings, LoanStatus};
+            use $crate::loans::schedule::generate;
+            use $crate::loans::state::{
+                AdjustmentKind, AllocationLine, Component, LoanState, Parts,
+            };
+            use $crate::groups::GroupId;
+            use $crate::store::loans::{
+                Fund, LoanApplication, LoanOperation, LoanStore, LoanWithState, Reschedule,
+            };
+            use $crate::store::loans_sql::{
+                adjustment_kind, adjustment_text, check_reason_code, check_text, component,
+                settings_from_json, settings_to_json, LoanRow, LOAN_COLUMNS,
+            };
+            use $crate::store::shared::AccountRow;
+            use $crate::store::{Store, StoreError, StoreResult};
+            use chrono::{NaiveDate, Utc};
+            use std::collections::HashMap;
+
+            type Exec<'c> = &'c mut <$db as sqlx::Database>::Connection;
+
+            type InstallmentRow = (i64, i32, NaiveDate, i64, i64, i64, i64);
+            type AllocationRow = (i64, i64, NaiveDate, i32, String, i64);
+            type AdjustmentRow = (i64, i32, String, String, i64);
+
+            impl $store {
+                async fn lock_loan(tx: Exec<'_>, id: LoanId) -> StoreResult<Loan> {
+                    let row: Option<LoanRow> =
+                        sqlx::query_as(&format!("{LOAN_COLUMNS} WHERE id = $1{}", $lock))
+                            .bind(id)
+                            .fetch_optional(tx)
+                            .await?;
+                    row.ok_or_else(|| StoreError::not_found("loan", id))?.try_into()
+                }
+
+                async fn state_of(tx: Exec<'_>, loan: &Loan) -> StoreResult<LoanState> {
+                    let filter = "WHERE x.loan_id = $1 AND x.version = $2";
+                    let installments: Vec<InstallmentRow> = sqlx::query_as(&format!(
+                        "SELECT x.loan_id, x.number, x.due_date, x.principal, x.interest, x.fee, \
+                         x.penalty FROM loan_installments x {filter} ORDER BY x.number"
+                    ))
+                    .bind(loan.id)
+                    .bind(loan.schedule_version)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let allocations: Vec<AllocationRow> = sqlx::query_as(&format!(
+                        "SELECT x.loan_id, x.entry_id, x.paid_on, x.installment, x.component, \
+                         x.amount FROM loan_allocations x {filter} ORDER BY x.paid_on, x.entry_id"
+                    ))
+                    .bind(loan.id)
+                    .bind(loan.schedule_version)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let adjustments: Vec<AdjustmentRow> = sqlx::query_as(&format!(
+                        "SELECT x.loan_id, x.installment, x.component, x.kind, x.amount \
+                         FROM loan_adjustments x {filter} ORDER BY x.id"
+                    ))
+                    .bind(loan.id)
+                    .bind(loan.schedule_version)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    assemble(installments, allocations, adjustments)
+                }
+
+                async fn loan_accounts(
+                    tx: Exec<'_>,
+                    loan: &Loan,
+                    fund: Fund,
+                ) -> StoreResult<LoanAccounts> {
+                    let (book_id, member_code): (i64, String) = sqlx::query_as(
+                        "SELECT g.book_id, m.member_code FROM members m \
+                         JOIN shg_groups g ON g.id = m.group_id WHERE m.id = $1",
+                    )
+                    .bind(loan.member_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let book: $crate::store::shared::BookRow = sqlx::query_as(
+                        "SELECT id, kind, name, currency FROM books WHERE id = $1",
+                    )
+                    .bind(book_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let member_loan =
+                        chart::member_account_code(chart::shg::LOANS_TO_MEMBERS, &member_code);
+                    let rows: Vec<AccountRow> = sqlx::query_as(&format!(
+                        "{} WHERE a.book_id = $1 AND a.code IN ($2, $3, $4, $5, $6, $7, $8)",
+                        $crate::store::shared::ACCOUNT_COLUMNS
+                    ))
+                    .bind(book_id)
+                    .bind(fund.account_code())
+                    .bind(&member_loan)
+                    .bind(chart::shg::INTEREST_INCOME)
+                    .bind(chart::shg::FINE_INCOME)
+                    .bind(chart::shg::OTHER_INCOME)
+                    .bind(chart::shg::WRITE_OFFS)
+                    .bind(chart::shg::RECOVERIES)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let mut by_code = HashMap::new();
+                    for row in rows {
+                        let a: $crate::ledger::Account = row.try_into()?;
+                        by_code.insert(a.code.clone(), a);
+                    }
+                    let mut take = |code: &str| {
+                        by_code.remove(code).ok_or_else(|| {
+                            StoreError::Corrupt(format!("book {book_id} has no account {code}"))
+                        })
+                    };
+                    Ok(LoanAccounts {
+                        fund: take(fund.account_code())?,
+                        member_loan: take(&member_loan)?,
+                        interest_income: take(chart::shg::INTEREST_INCOME)?,
+                        fine_income: take(chart::shg::FINE_INCOME)?,
+                        other_income: take(chart::shg::OTHER_INCOME)?,
+                        write_offs: take(chart::shg::WRITE_OFFS)?,
+                        recoveries: take(chart::shg::RECOVERIES)?,
+                        book: book.try_into()?,
+                    })
+                }
+
+                /// The operation this key already performed on this loan, if
+                /// any; a key used for anything else is a conflict.
+                async fn replay(
+                    tx: Exec<'_>,
+                    loan: &Loan,
+                    key: &IdempotencyKey,
+                    event: &str,
+                    on: NaiveDate,
+                    amount: Option<i64>,
+                ) -> StoreResult<Option<LoanOperation>> {
+                    let found: Option<(i64, Option<i64>, Option<String>, NaiveDate)> =
+                        sqlx::query_as(
+                            "SELECT e.id, ev.loan_id, ev.kind, e.business_date \
+                             FROM journal_entries e \
+                             JOIN shg_groups g ON g.book_id = e.book_id \
+                             LEFT JOIN loan_events ev ON ev.entry_id = e.id \
+                             WHERE g.id = $1 AND e.idempotency_key = $2",
+                        )
+                        .bind(loan.group_id)
+                        .bind(key.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some((entry_id, loan_id, kind, date)) = found else {
+                        return Ok(None);
+                    };
+                    let (received,): (i64,) = sqlx::query_as(
+                        "SELECT COALESCE(CAST(SUM(amount) AS BIGINT), 0) FROM postings \
+                         WHERE entry_id = $1 AND amount > 0",
+                    )
+                    .bind(entry_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let same = loan_id == Some(loan.id)
+                        && kind.as_deref() == Some(event)
+                        && date == on
+                        && amount.is_none_or(|a| a == received);
+                    if !same {
+                        return Err(StoreError::IdempotencyConflict {
+                            key: key.as_str().to_string(),
+                            entry_id,
+                        });
+                    }
+                    let lines: Vec<(i32, String, i64)> = sqlx::query_as(
+                        "SELECT installment, component, amount FROM loan_allocations \
+                         WHERE entry_id = $1 ORDER BY installment, component",
+                    )
+                    .bind(entry_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let allocation = lines
+                        .into_iter()
+                        .map(|(installment, c, amount)| {
+                            Ok(AllocationLine {
+                                installment: installment as u32,
+                                component: component(&c)?,
+                                amount,
+                            })
+                        })
+                        .collect::<StoreResult<Vec<_>>>()?;
+                    Ok(Some(LoanOperation {
+                        loan: loan.clone(),
+                        entry_id,
+                        replayed: true,
+                        allocation,
+                    }))
+                }
+
+                async fn record_event(
+                    tx: Exec<'_>,
+                    loan_id: LoanId,
+                    on: NaiveDate,
+                    kind: &str,
+                    reason_code: Option<&str>,
+                    resolution: Option<&str>,
+                    entry_id: Option<EntryId>,
+                ) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO loan_events (loan_id, on_date, kind, reason_code, resolution, \
+                         entry_id, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(loan_id)
+                    .bind(on)
+                    .bind(kind)
+                    .bind(reason_code)
+                    .bind(resolution)
+                    .bind(entry_id)
+                    .bind(Utc::now())
+                    .execute(tx)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn set_status(
+                    tx: Exec<'_>,
+                    loan_id: LoanId,
+                    status: LoanStatus,
+                    closed_on: Option<NaiveDate>,
+                ) -> StoreResult<()> {
+                    sqlx::query("UPDATE loans SET status = $1, closed_on = $2 WHERE id = $3")
+                        .bind(status.as_str())
+                        .bind(closed_on)
+                        .bind(loan_id)
+                        .execute(tx)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn insert_installments(
+                    tx: Exec<'_>,
+                    loan_id: LoanId,
+                    version: i32,
+                    rows: &[(u32, NaiveDate, Parts)],
+                ) -> StoreResult<()> {
+                    for chunk in rows.chunks(500) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO loan_installments (loan_id, version, number, due_date, \
+                             principal, interest, fee, penalty) ",
+                        );
+                        qb.push_values(chunk, |mut row, (n, due, parts)| {
+                            row.push_bind(loan_id)
+                                .push_bind(version)
+                                .push_bind(*n as i32)
+                                .push_bind(*due)
+                                .push_bind(parts.principal)
+                                .push_bind(parts.interest)
+                                .push_bind(parts.fee)
+                                .push_bind(parts.penalty);
+                        });
+                        qb.build().execute(&mut *tx).await?;
+                    }
+                    Ok(())
+                }
+
+                async fn insert_adjustments(
+                    tx: Exec<'_>,
+                    loan_id: LoanId,
+                    version: i32,
+                    rows: &[(u32, Component, AdjustmentKind, i64)],
+                    on: NaiveDate,
+                    entry_id: Option<EntryId>,
+                ) -> StoreResult<()> {
+                    for chunk in rows.chunks(500) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO loan_adjustments (loan_id, version, installment, \
+                             component, kind, amount, on_date, entry_id) ",
+                        );
+                        qb.push_values(chunk, |mut row, (n, c, kind, amount)| {
+                            row.push_bind(loan_id)
+                                .push_bind(version)
+                                .push_bind(*n as i32)
+                                .push_bind(c.as_str())
+                                .push_bind(adjustment_text(*kind))
+                                .push_bind(*amount)
+                                .push_bind(on)
+                                .push_bind(entry_id);
+                        });
+                        qb.build().execute(&mut *tx).await?;
+                    }
+                    Ok(())
+                }
+
+                /// Closes the current schedule version (its outstanding
+                /// amounts move on) and starts the next with `rows`.
+                async fn new_version(
+                    tx: Exec<'_>,
+                    loan: &Loan,
+                    state: &LoanState,
+                    rows: &[(u32, NaiveDate, Parts)],
+                    on: NaiveDate,
+                ) -> StoreResult<i32> {
+                    let moved = outstanding_rows(state);
+                    Self::insert_adjustments(&mut *tx, loan.id, loan.schedule_version, &moved, on, None)
+                        .await?;
+                    let version = loan.schedule_version + 1;
+                    Self::insert_installments(&mut *tx, loan.id, version, rows).await?;
+                    sqlx::query("UPDATE loans SET schedule_version = $1 WHERE id = $2")
+                        .bind(version)
+                        .bind(loan.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    Ok(version)
+                }
+
+                async fn minor_units(tx: Exec<'_>, group_id: GroupId) -> StoreResult<u32> {
+                    let (code,): (String,) = sqlx::query_as(
+                        "SELECT b.currency FROM books b JOIN shg_groups g ON g.book_id = b.id \
+                         WHERE g.id = $1",
+                    )
+                    .bind(group_id)
+                    .fetch_one(tx)
+                    .await?;
+                    $crate::money::Currency::from_code(&code)
+                        .map(|c| c.minor_units())
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))
+                }
+            }
+
+            fn expect_status(loan: &Loan, wanted: LoanStatus, doing: &str) -> StoreResult<()> {
+                if loan.status == wanted {
+                    Ok(())
+                } else {
+                    Err(StoreError::LoanState(format!(
+                        "loan {} is {}; only a loan that is {} can be {doing}",
+                        loan.id, loan.status, wanted
+                    )))
+                }
+            }
+
+            fn outstanding_rows(state: &LoanState) -> Vec<(u32, Component, AdjustmentKind, i64)> {
+                state
+                    .installments
+                    .iter()
+                    .flat_map(|i| {
+                        Component::ALL.into_iter().filter_map(move |c| {
+                            let left = i.outstanding(c);
+                            (left > 0).then_some((i.number, c, AdjustmentKind::Waiver, left))
+                        })
+                    })
+                    .collect()
+            }
+
+            fn assemble(
+                installments: Vec<InstallmentRow>,
+                allocations: Vec<AllocationRow>,
+                adjustments: Vec<AdjustmentRow>,
+            ) -> StoreResult<LoanState> {
+                let schedule = installments
+                    .into_iter()
+                    .map(|(_, n, due, principal, interest, fee, penalty)| {
+                        (n as u32, due, Parts { penalty, fee, interest, principal })
+                    })
+                    .collect();
+                let paid = allocations
+                    .into_iter()
+                    .map(|(_, entry, on, n, c, amount)| {
+                        Ok((
+                            entry,
+                            on,
+                            AllocationLine {
+                                installment: n as u32,
+                                component: component(&c)?,
+                                amount,
+                            },
+                        ))
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                let adjusted = adjustments
+                    .into_iter()
+                    .map(|(_, n, c, kind, amount)| {
+                        Ok((n as u32, component(&c)?, adjustment_kind(&kind)?, amount))
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                Ok(LoanState::assemble(schedule, paid, adjusted))
+            }
+
+            fn schedule_rows(schedule: &$crate::loans::schedule::Schedule) -> Vec<(u32, NaiveDate, Parts)> {
+                schedule
+                    .installments
+                    .iter()
+                    .map(|i| {
+                        (
+                            i.number,
+                            i.due_date,
+                            Parts {
+                                principal: i.principal,
+                                interest: i.interest,
+                                ..Parts::default()
+                            },
+                        )
+                    })
+                    .collect()
+            }
+
+            #[async_trait::async_trait]
+            impl LoanStore for $store {
+                async fn create_product(
+                    &self,
+                    group_id: Option<GroupId>,
+                    name: &str,
+                    settings: &LoanSettings,
+                ) -> StoreResult<LoanProduct> {
+                    check_text("product name", name, 100)?;
+                    // A product must be able to make a schedule.
+                    let day = NaiveDate::from_ymd_opt(2026, 1, 1)
+                        .ok_or_else(|| StoreError::Corrupt("calendar".into()))?;
+                    generate(&settings.terms(100_000, day, None, 2))?;
+                    if let Some(g) = group_id {
+                        self.group(g).await?;
+                    }
+                    let (id,): (i64,) = sqlx::query_as(
+                        "INSERT INTO loan_products (group_id, name, settings, created_at) \
+                         VALUES ($1, $2, $3, $4) RETURNING id",
+                    )
+                    .bind(group_id)
+                    .bind(name.trim())
+                    .bind(settings_to_json(settings)?)
+                    .bind(Utc::now())
+                    .fetch_one(&self.pool)
+                    .await?;
+                    Ok(LoanProduct {
+                        id,
+                        group_id,
+                        name: name.trim().to_string(),
+                        settings: settings.clone(),
+                    })
+                }
+
+                async fn products(&self, group_id: GroupId) -> StoreResult<Vec<LoanProduct>> {
+                    let rows: Vec<(i64, Option<i64>, String, String)> = sqlx::query_as(
+                        "SELECT id, group_id, name, settings FROM loan_products \
+                         WHERE group_id = $1 OR group_id IS NULL ORDER BY group_id, name",
+                    )
+                    .bind(group_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter()
+                        .map(|(id, group_id, name, settings)| {
+                            Ok(LoanProduct {
+                                id,
+                                group_id,
+                                name,
+                                settings: settings_from_json(&settings)?,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn apply_for_loan(&self, app: &LoanApplication) -> StoreResult<Loan> {
+                    check_text("purpose", &app.purpose, 200)?;
+                    if app.principal <= 0 {
+                        return Err(StoreError::Invalid("principal must be greater than zero".into()));
+                    }
+                    let day = app.applied_on;
+                    generate(&app.settings.terms(app.principal, day, None, 2))?;
+                    let member = self
+                        .members(app.group_id)
+                        .await?
+                        .into_iter()
+                        .find(|m| m.id == app.member_id);
+                    if member.is_none() {
+                        return Err(StoreError::not_found("member", app.member_id));
+                    }
+                    let row: LoanRow = sqlx::query_as(
+                        "INSERT INTO loans (group_id, member_id, product_id, source, purpose, \
+                         principal, settings, status, applied_on) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, 'applied', $8) \
+                         RETURNING id, group_id, member_id, product_id, source, purpose, \
+                         principal, settings, status, applied_on, approved_on, resolution, \
+                         disbursed_on, disbursement_entry_id, closed_on, schedule_version",
+                    )
+                    .bind(app.group_id)
+                    .bind(app.member_id)
+                    .bind(app.product_id)
+                    .bind(app.source.as_str())
+                    .bind(app.purpose.trim())
+                    .bind(app.principal)
+                    .bind(settings_to_json(&app.settings)?)
+                    .bind(app.applied_on)
+                    .fetch_one(&self.pool)
+                    .await?;
+                    row.try_into()
+                }
+
+                async fn decide_loan(
+                    &self,
+                    loan_id: LoanId,
+                    approve: bool,
+                    on: NaiveDate,
+                    resolution: &str,
+                ) -> StoreResult<Loan> {
+                    check_text("resolution", resolution, 100)?;
+                    let (_guard, mut tx) = self.begin_write().await?;
+                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    expect_status(&loan, LoanStatus::Applied, "approved or rejected")?;
+                    if on < loan.applied_on {
+                        return Err(StoreError::Invalid(
+                            "the decision cannot be dated before the application".into(),
+                        ));
+                    }
+                    let status = if approve { LoanStatus::Approved } else { LoanStatus::Rejected };
+                    sqlx::query(
+                        "UPDATE loans SET status = $1, approved_on = $2, resolution = $3 WHERE id = $4",
+                    )
+                    .bind(status.as_str())
+                    .bind(on)
+                    .bind(resolution.trim())
+                    .bind(loan_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    let kind = if approve { "approved" } else { "rejected" };
+                    Self::record_event(&mut tx, loan_id, on, kind, None, Some(resolution.trim()), None)
+                        .await?;
+                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    tx.commit().await?;
+                    Ok(loan)
+                }
+
+                async fn disburse_loan(
+                    &self,
+                    loan_id: LoanId,
+                    on: NaiveDate,
+                    first_due: Option<NaiveDate>,
+                    from: Fund,
+                    key: &IdempotencyKey,
+                ) -> StoreResult<LoanOperation> {
+                    let (_guard, mut tx) = self.begin_write().await?;
+                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    if let Some(op) = Self::replay(&mut tx, &loan, key, "disbursed", on, None).await? {
+                        return Ok(op);
+                    }
+                    expect_status(&loan, LoanStatus::Approved, "disbursed")?;
+                    let units = Self::minor_units(&mut tx, loan.group_id).await?;
+                    let schedule = generate(&loan.settings.terms(loan.principal, on, first_due, units))?;
+                    let accounts = Self::loan_accounts(&mut tx, &loan, from).await?;
+                    let entry = accounts.disbursement(loan.principal, on, key, &format!("loan {}", loan.id))?;
+                    let outcome = Self::post_in_tx(&mut tx, std::slice::from_ref(&entry)).await?;
+                    let entry_id = outcome.first().map(|o| o.entry_id).ok_or_else(|| {
+                        StoreError::Corrupt("disbursement posted no entry".into())
+                    })?;
+                    Self::insert_installments(&mut tx, loan.id, 1, &schedule_rows(&schedule)).await?;
+                    sqlx::query(
+                        "UPDATE loans SET status = 'active', disbursed_on = $1, \
+                         disbursement_entry_id = $2, schedule_version = 1 WHERE id = $3",
+                    )
+                    .bind(on)
+                    .bind(entry_id)
+                    .bind(loan.id)
+                    .execute(&mut *tx)
+                    .await?;
+                    Self::record_event(&mut tx, loan.id, on, "disbursed", None, None, Some(entry_id)).await?;
+                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    tx.commit().await?;
+                    Ok(LoanOperation { loan, entry_id, replayed: false, allocation: Vec::new() })
+                }
+
+                async fn repay_loan(
+                    &self,
+                    loan_id: LoanId,
+                    amount: i64,
+                    on: NaiveDate,
+                    into: Fund,
+                    key: &IdempotencyKey,
+                ) -> StoreResult<LoanOperation> {
+                    let (_guard, mut tx) = self.begin_write().await?;
+                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    if let Some(op) = Self::replay(&mut tx, &loan, key, "repaid", on, Some(amount)).await? {
+                        return Ok(op);
+                    }
+                    expect_status(&loan, LoanStatus::Active, "repaid")?;
+                    if loan.disbursed_on.is_some_and(|d| on < d) {
+                        return Err(StoreError::Invalid(
+                            "a repayment cannot be dated before the disbursement".into(),
+                        ));
+                    }
+                    let mut state = Self::state_of(&mut tx, &loan).await?;
+                    let lines = allocation::allocate(&state, amount, on, loan.settings.allocation)?;
+                    let accounts = Self::loan_accounts(&mut tx, &loan, into).await?;
+                    let entry = accounts.repayment(&lines, on, key, &format!("loan {}", loan.id))?;
+                    let outcome = Self::post_in_tx(&mut tx, std::slice::from_ref(&entry)).await?;
+                    let entry_id = outcome.first().map(|o| o.entry_id).ok_or_else(|| {
+                        StoreError::Corrupt("repayment posted no entry".into())
+                    })?;
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO loan_allocations (entry_id, loan_id, version, installment, \
+                         component, amount, paid_on) ",
+                    );
+                    qb.push_values(&lines, |mut row, l| {
+                        row.push_bind(entry_id)
+                            .push_bind(loan.id)
+                            .push_bind(loan.schedule_version)
+                            .push_bind(l.installment as i32)
+                            .push_bind(l.component.as_str())
+                            .push_bind(l.amount)
+                            .push_bind(on);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                    Self::record_event(&mut tx, loan.id, on, "repaid", None, None, Some(entry_id)).await?;
+                    allocation::apply(&mut state, on, &lines);
+                    if state.outstanding_total() == 0 {
+                        Self::set_status(&mut tx, loan.id, LoanStatus::Closed, Some(on)).await?;
+                    } else if lines.iter().any(|l| {
+                        l.component == Component::Principal
+                            && state
+                                .installments
+                                .iter()
+                                .any(|i| i.number == l.installment && i.due_date > on)
+                    }) {
+                        // Principal paid ahead of schedule: the product says
+                        // whether the rest is recomputed or shortened.
+                        let units = Self::minor_units(&mut tx, loan.group_id).await?;
+                        let terms = loan.settings.terms(loan.principal, loan.disbursed_on.unwrap_or(on), None, units);
+                        let rescheduled = allocation::reschedule_after_prepayment(
+                            &terms, &state, on, loan.settings.prepayment,
+                        )?;
+                        if rescheduled != state.installments {
+                            let rows: Vec<(u32, NaiveDate, Parts)> = rescheduled
+                                .iter()
+                                .map(|i| {
+                                    let mut left = Parts::default();
+                                    for c in Component::ALL {
+                                        *left.get_mut(c) = i.outstanding(c).max(0);
+                                    }
+                                    (i.number, i.due_date, left)
+                                })
+                                .filter(|(_, _, p)| p.total() > 0)
+                                .collect();
+                            Self::new_version(&mut tx, &loan, &state, &rows, on).await?;
+                            Self::record_event(&mut tx, loan.id, on, "prepayment-rescheduled", None, None, None)
+                                .await?;
+                        }
+                    }
+                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    tx.commit().await?;
+                    Ok(LoanOperation { loan, entry_id, replayed: false, allocation: lines })
+                }
+
+                async fn charge_late_fines(&self, loan_id: LoanId, as_of: NaiveDate) -> StoreResult<i64> {
+                    let (_guard, mut tx) = self.begin_write().await?;
+                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    expect_status(&loan, LoanStatus::Active, "fined")?;
+                    let state = Self::state_of(&mut tx, &loan).await?;
+                    let already: Vec<(i32,)> = sqlx::query_as(
+                        "SELECT installment FROM loan_adjustments WHERE loan_id = $1 AND version = $2 \
+                         AND component = 'penalty' AND kind = 'charge'",
+                    )
+                    .bind(loan.id)
+                    .bind(loan.schedule_version)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let fines: Vec<(u32, Component, AdjustmentKind, i64)> = allocation::late_fine_lines(
+                        &state,
+                        as_of,
+                        loan.settings.late_fine_grace_days,
+                        &loan.settings.late_fine,
+                    )
+                    .into_iter()
+                    .filter(|(n, _)| !already.iter().any(|(a,)| i64::from(*a) == i64::from(*n)))
+                    .map(|(n, amount)| (n, Component::Penalty, AdjustmentKind::Charge, amount))
+                    .collect();
+                    let total = fines.iter().map(|f| f.3).sum();
+                    Self::insert_adjustments(&mut tx, loan.id, loan.schedule_version, &fines, as_of, None)
+                        .await?;
+                    if total > 0 {
+                        Self::record_event(&mut tx, loan.id, as_of, "fined", None, None, None).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(total)
+                }
+
+                async fn reschedule_loan(&self, loan_id: LoanId, change: &Reschedule) -> StoreResult<Loan> {
+                    check_reason_code(&change.reason_code)?;
+                    let (_guard, mut tx) = self.begin_write().await?;
+                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    expect_status(&loan, LoanStatus::Active, "rescheduled")?;
+                    let state = Self::state_of(&mut tx, &loan).await?;
+                    let principal = state.principal_outstanding();
+                    let remaining = state
+                        .installments
+                        .iter()
+                        .filter(|i| i.due_date > change.on && !i.is_settled())
+                        .count() as u32;
+                    let installments = remaining + change.extra_periods;
+                    if principal <= 0 || installments == 0 {
+                        return Err(StoreError::LoanState(
+                            "nothing is left to reschedule: add extra periods or repay the overdue amount"
+                                .into(),
+                        ));
+                    }
+                    let mut settings = loan.settings.clone();
+                    settings.installments = installments;
+                    settings.grace_principal = change.moratorium;
+                    settings.grace_interest = 0;
+                    settings.interest_free = 0;
+                    if let Some(rate) = change.new_rate {
+                        settings.rate = rate;
+                    }
+                    let units = Self::minor_units(&mut tx, loan.group_id).await?;
+                    let schedule = generate(&settings.terms(principal, change.on, None, units))?;
+                    let mut rows = schedule_rows(&schedule);
+                    // Overdue interest, fines and fees are not forgiven: the
+                    // first new installment collects them.
+                    if let Some(first) = rows.first_mut() {
+                        for i in &state.installments {
+                            for c in [Component::Interest, Component::Penalty, Component::Fee] {
+                                *first.2.get_mut(c) += i.outstanding(c).max(0);
+                            }
+                        }
+                    }
+                    Self::new_version(&mut tx, &loan, &state, &rows, change.on).await?;
+                    Self::record_event(&mut tx, loan.id, change.on, "rescheduled", Some(&change.reason_code), None, None)
+                        .await?;
+                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    tx.commit().await?;
+                    Ok(loan)
+                }
+
+                async fn write_off_loan(
+                    &self,
+                    loan_id: LoanId,
+                    on: NaiveDate,
+                    resolution: &str,
+                    key: &IdempotencyKey,
+                ) -> StoreResult<LoanOperation> {
+                    check_text("resolution", resolution, 100)?;
+                    let (_guard, mut tx) = self.begin_write().await?;
+                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    if let Some(op) = Self::replay(&mut tx, &loan, key, "written-off", on, None).await? {
+                        return Ok(op);
+                    }
+                    expect_status(&loan, LoanStatus::Active, "written off")?;
+                    let state = Self::state_of(&mut tx, &loan).await?;
+                    let principal = state.principal_outstanding();
+                    if principal <= 0 {
+                        return Err(StoreError::LoanState("no principal is outstanding to write off".into()));
+                    }
+                    let accounts = Self::loan_accounts(&mut tx, &loan, Fund::Cash).await?;
+                    let entry = accounts.write_off(principal, on, key, &format!("loan {}", loan.id))?;
+                    let outcome = Self::post_in_tx(&mut tx, std::slice::from_ref(&entry)).await?;
+                    let entry_id = outcome.first().map(|o| o.entry_id).ok_or_else(|| {
+                        StoreError::Corrupt("write-off posted no entry".into())
+                    })?;
+                    let waived = outstanding_rows(&state);
+                    let (principal_rows, other_rows): (Vec<_>, Vec<_>) =
+                        waived.into_iter().partition(|r| r.1 == Component::Principal);
+                    Self::insert_adjustments(&mut tx, loan.id, loan.schedule_version, &principal_rows, on, Some(entry_id)).await?;
+                    Self::insert_adjustments(&mut tx, loan.id, loan.schedule_version, &other_rows, on, None).await?;
+                    Self::set_status(&mut tx, loan.id, LoanStatus::WrittenOff, Some(on)).await?;
+                    Self::record_event(&mut tx, loan.id, on, "written-off", None, Some(resolution.trim()), Some(entry_id))
+                        .await?;
+                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    tx.commit().await?;
+                    Ok(LoanOperation { loan, entry_id, replayed: false, allocation: Vec::new() })
+                }
+
+                async fn recover_loan(
+                    &self,
+                    loan_id: LoanId,
+                    amount: i64,
+                    on: NaiveDate,
+                    into: Fund,
+                    key: &IdempotencyKey,
+                ) -> StoreResult<LoanOperation> {
+                    let (_guard, mut tx) = self.begin_write().await?;
+                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    if let Some(op) = Self::replay(&mut tx, &loan, key, "recovered", on, Some(amount)).await? {
+                        return Ok(op);
+                    }
+                    expect_status(&loan, LoanStatus::WrittenOff, "recovered")?;
+                    if amount <= 0 {
+                        return Err(StoreError::Invalid("amount must be greater than zero".into()));
+                    }
+                    let (written_off,): (i64,) = sqlx::query_as(
+                        "SELECT COALESCE(CAST(SUM(amount) AS BIGINT), 0) FROM loan_adjustments \
+                         WHERE loan_id = $1 AND component = 'principal' AND kind = 'waiver' \
+                         AND entry_id IS NOT NULL",
+                    )
+                    .bind(loan.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let (recovered,): (i64,) = sqlx::query_as(
+                        "SELECT COALESCE(CAST(SUM(p.amount) AS BIGINT), 0) FROM loan_events ev \
+                         JOIN postings p ON p.entry_id = ev.entry_id \
+                         WHERE ev.loan_id = $1 AND ev.kind = 'recovered' AND p.amount > 0",
+                    )
+                    .bind(loan.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if amount > written_off - recovered {
+                        return Err(StoreError::Invalid(format!(
+                            "amount is more than the {} minor units still unrecovered",
+                            written_off - recovered
+                        )));
+                    }
+                    let accounts = Self::loan_accounts(&mut tx, &loan, into).await?;
+                    let entry = accounts.recovery(amount, on, key, &format!("loan {}", loan.id))?;
+                    let outcome = Self::post_in_tx(&mut tx, std::slice::from_ref(&entry)).await?;
+                    let entry_id = outcome.first().map(|o| o.entry_id).ok_or_else(|| {
+                        StoreError::Corrupt("recovery posted no entry".into())
+                    })?;
+                    Self::record_event(&mut tx, loan.id, on, "recovered", None, None, Some(entry_id)).await?;
+                    tx.commit().await?;
+                    Ok(LoanOperation { loan, entry_id, replayed: false, allocation: Vec::new() })
+                }
+
+                async fn loan(&self, loan_id: LoanId) -> StoreResult<LoanWithState> {
+                    let mut conn = self.pool.acquire().await?;
+                    let row: Option<LoanRow> = sqlx::query_as(&format!("{LOAN_COLUMNS} WHERE id = $1"))
+                        .bind(loan_id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    let loan: Loan = row.ok_or_else(|| StoreError::not_found("loan", loan_id))?.try_into()?;
+                    let state = Self::state_of(&mut conn, &loan).await?;
+                    Ok(LoanWithState { loan, state })
+                }
+
+                async fn loans(&self, group_id: Option<GroupId>) -> StoreResult<Vec<LoanWithState>> {
+                    let scope = "FROM loans l WHERE ($1 IS NULL OR l.group_id = $1)";
+                    let rows: Vec<LoanRow> = sqlx::query_as(&format!(
+                        "SELECT l.id, l.group_id, l.member_id, l.product_id, l.source, l.purpose, \
+                         l.principal, l.settings, l.status, l.applied_on, l.approved_on, l.resolution, \
+                         l.disbursed_on, l.disbursement_entry_id, l.closed_on, l.schedule_version \
+                         {scope} ORDER BY l.id"
+                    ))
+                    .bind(group_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let current = "JOIN loans l ON l.id = x.loan_id AND x.version = l.schedule_version \
+                                   WHERE ($1 IS NULL OR l.group_id = $1)";
+                    let installments: Vec<InstallmentRow> = sqlx::query_as(&format!(
+                        "SELECT x.loan_id, x.number, x.due_date, x.principal, x.interest, x.fee, \
+                         x.penalty FROM loan_installments x {current} ORDER BY x.loan_id, x.number"
+                    ))
+                    .bind(group_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let allocations: Vec<AllocationRow> = sqlx::query_as(&format!(
+                        "SELECT x.loan_id, x.entry_id, x.paid_on, x.installment, x.component, \
+                         x.amount FROM loan_allocations x {current} \
+                         ORDER BY x.loan_id, x.paid_on, x.entry_id"
+                    ))
+                    .bind(group_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let adjustments: Vec<AdjustmentRow> = sqlx::query_as(&format!(
+                        "SELECT x.loan_id, x.installment, x.component, x.kind, x.amount \
+                         FROM loan_adjustments x {current} ORDER BY x.loan_id, x.id"
+                    ))
+                    .bind(group_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let mut by_loan: HashMap<i64, (Vec<InstallmentRow>, Vec<AllocationRow>, Vec<AdjustmentRow>)> =
+                        HashMap::new();
+                    for r in installments {
+                        by_loan.entry(r.0).or_default().0.push(r);
+                    }
+                    for r in allocations {
+                        by_loan.entry(r.0).or_default().1.push(r);
+                    }
+                    for r in adjustments {
+                        by_loan.entry(r.0).or_default().2.push(r);
+                    }
+                    rows.into_iter()
+                        .map(|row| {
+                            let loan: Loan = row.try_into()?;
+                            let (i, a, d) = by_loan.remove(&loan.id).unwrap_or_default();
+                            Ok(LoanWithState { state: assemble(i, a, d)?, loan })
+                        })
+                        .collect()
+                }
+            }
+        }
+    };
+}

@@ -831,7 +831,7 @@ macro_rules! impl_loan_store {
                     // Overdue interest, fines and fees are not forgiven: the
                     // first new installment collects them.
                     if let Some(first) = rows.first_mut() {
-                        for i in &state.installments {
+                        for i in state.installments.iter().filter(|i| i.due_date <= change.on) {
                             for c in [Component::Interest, Component::Penalty, Component::Fee] {
                                 *first.2.get_mut(c) += i.outstanding(c).max(0);
                             }

@@ -30,6 +30,8 @@ pub enum StoreError {
     Allocation(#[from] crate::loans::allocation::AllocationError),
     #[error(transparent)]
     Schedule(#[from] crate::loans::schedule::ScheduleError),
+    #[error("account {account} holds {available} minor units; this would take it below zero")]
+    InsufficientBalance { account: String, available: i64 },
     /// A loan operation that the loan's state does not allow.
     #[error("{0}")]
     LoanState(String),

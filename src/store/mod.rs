@@ -90,6 +90,15 @@ pub trait Store: LoanStore + Send + Sync {
     /// with different content fails the whole call with a conflict.
     async fn post_all(&self, entries: &[NewEntry]) -> StoreResult<Vec<PostOutcome>>;
 
+    /// Like `post_all`, and refused (nothing posted) if any `floors`
+    /// account would end with a balance below zero on its normal side: a
+    /// withdrawal never takes a member's savings below nothing.
+    async fn post_all_guarded(
+        &self,
+        entries: &[NewEntry],
+        floors: &[AccountId],
+    ) -> StoreResult<Vec<PostOutcome>>;
+
     async fn post(&self, entry: &NewEntry) -> StoreResult<PostOutcome> {
         let outcomes = self.post_all(std::slice::from_ref(entry)).await?;
         outcomes

@@ -750,6 +750,42 @@ macro_rules! impl_store {
                 }
             }
 
+            async fn post_all_guarded(
+                &self,
+                entries: &[NewEntry],
+                floors: &[AccountId],
+            ) -> StoreResult<Vec<PostOutcome>> {
+                check_batch(entries)?;
+                let (_guard, mut tx) = self.begin_write().await?;
+                let outcomes = Self::post_in_tx(&mut tx, entries).await?;
+                for &account in floors {
+                    let row: Option<(String, i64, String)> = sqlx::query_as(
+                        "SELECT code, balance, normal_side FROM accounts WHERE id = $1",
+                    )
+                    .bind(account)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let (code, balance, side) =
+                        row.ok_or_else(|| StoreError::not_found("account", account))?;
+                    let side: $crate::ledger::Side = side.parse().map_err(StoreError::Corrupt)?;
+                    let presented = side.present(balance);
+                    if presented < 0 {
+                        let before: i64 = entries
+                            .iter()
+                            .flat_map(|e| e.postings())
+                            .filter(|p| p.account_id == account)
+                            .map(|p| p.amount)
+                            .sum();
+                        return Err(StoreError::InsufficientBalance {
+                            account: code,
+                            available: side.present(balance - before),
+                        });
+                    }
+                }
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+
             async fn entry(&self, id: EntryId) -> StoreResult<PostedEntry> {
                 let row: Option<EntryRow> = sqlx::query_as(&format!("{ENTRY_COLUMNS} WHERE id = $1"))
                     .bind(id)

@@ -30,7 +30,9 @@ impl AppError {
                 | StoreError::Entry(_)
                 | StoreError::Allocation(_)
                 | StoreError::Schedule(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                StoreError::LoanState(_) => StatusCode::CONFLICT,
+                StoreError::LoanState(_) | StoreError::InsufficientBalance { .. } => {
+                    StatusCode::CONFLICT
+                }
                 StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Migrate(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }

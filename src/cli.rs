@@ -46,6 +46,21 @@ pub enum Command {
         #[arg(long, env = "SAKHI_BIND", value_name = "ADDR")]
         bind: Option<String>,
     },
+    /// Portfolio quality (PAR, ageing, DCB) of one group or the whole program.
+    Portfolio {
+        /// The date the figures are as of (YYYY-MM-DD).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: NaiveDate,
+        /// First day of the DCB table (default: six months before --as-of).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: Option<NaiveDate>,
+        /// One group's id (default: every group).
+        #[arg(long, value_name = "ID")]
+        group: Option<i64>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a loan's repayment schedule (no database needed).
     Schedule(Box<ScheduleArgs>),
     /// Measure performance and print the figures.
@@ -93,6 +108,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Schedule(args) => Ok(print_schedule(args)),
+        Command::Portfolio {
+            as_of,
+            from,
+            group,
+            json,
+        } => {
+            let config = Config::resolve(cli.overrides(None))?;
+            let store = store::open(&config.database_url).await?;
+            if let Some(id) = group {
+                store.group(*id).await?;
+            }
+            let loans = store.loans(*group).await?;
+            let from = from.unwrap_or_else(|| {
+                as_of
+                    .checked_sub_months(chrono::Months::new(6))
+                    .unwrap_or(*as_of)
+            });
+            if from > *as_of {
+                anyhow::bail!("--from must not be after --as-of");
+            }
+            let report = crate::reports::portfolio(&loans, *as_of, from);
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!(
+                    "{}",
+                    report.text(crate::money::Currency::inr().minor_units())
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(command) => {
             bench::run(command).await?;
             Ok(ExitCode::SUCCESS)

@@ -12,6 +12,7 @@ pub mod groups;
 pub mod ledger;
 pub mod loans;
 pub mod money;
+pub mod reports;
 pub mod savings;
 pub mod store;
 pub mod web;

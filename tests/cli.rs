@@ -247,3 +247,95 @@ fn schedule_refuses_bad_flags_with_exit_2_naming_the_flag() {
         assert!(stderr.contains(wanted), "{extra:?}: {stderr}");
     }
 }
+
+#[test]
+fn portfolio_reports_par_for_the_books() {
+    use sakhi::groups::{NewGroup, NewMember};
+    use sakhi::ledger::IdempotencyKey;
+    use sakhi::loans::product::{templates, LoanSource};
+    use sakhi::money::Currency;
+    use sakhi::store::{Fund, LoanApplication};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("books.db").display());
+    let day = |m, d| chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = sakhi::store::open(&url).await.unwrap();
+        let member = NewMember::new("M001", "Member one", day(1, 1)).unwrap();
+        let setup = store
+            .create_group(&NewGroup::new("Lotus", Currency::inr(), vec![member]).unwrap())
+            .await
+            .unwrap();
+        let (_, settings) = templates().remove(0);
+        let loan = store
+            .apply_for_loan(&LoanApplication {
+                group_id: setup.group.id,
+                member_id: setup.members[0].id,
+                product_id: None,
+                settings,
+                source: LoanSource::GroupFund,
+                purpose: "pickle business".into(),
+                principal: 1_200_000,
+                applied_on: day(1, 2),
+            })
+            .await
+            .unwrap();
+        store
+            .decide_loan(loan.id, true, day(1, 3), "R-1")
+            .await
+            .unwrap();
+        let key = IdempotencyKey::new("disburse").unwrap();
+        store
+            .disburse_loan(loan.id, day(1, 5), None, Fund::Cash, &key)
+            .await
+            .unwrap();
+    });
+    // Nothing repaid: by 2026-04-20 the February installment is 74 days late.
+    let out = sakhi(dir.path())
+        .args([
+            "--database-url",
+            &url,
+            "portfolio",
+            "--as-of",
+            "2026-04-20",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["active_loans"], 1);
+    assert_eq!(v["par"]["principal_outstanding"], 1_200_000);
+    assert_eq!(v["par1"], "1.0000");
+    assert_eq!(v["par30"], "1.0000");
+    assert_eq!(v["par90"], "0.0000");
+    assert_eq!(v["ageing"]["d61_90"]["loans"], 1);
+    let text = sakhi(dir.path())
+        .args(["--database-url", &url, "portfolio", "--as-of", "2026-04-20"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("PAR1   1.0000   PAR30   1.0000   PAR90   0.0000"),
+        "{text}"
+    );
+    let missing = sakhi(dir.path())
+        .args([
+            "--database-url",
+            &url,
+            "portfolio",
+            "--as-of",
+            "2026-04-20",
+            "--group",
+            "99",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("group 99 was not found"));
+}

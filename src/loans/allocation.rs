@@ -1047,6 +1047,11 @@ mod tests {
 
     /// A consistent loan: 1–8 installments a month apart, random parts,
     /// partly paid or waived, and a payment date anywhere around them.
+    /// `amount × per_mille / 1000`, in integers: test shares of money stay exact.
+    fn per_mille(amount: i64, per_mille: i64) -> i64 {
+        (i128::from(amount) * i128::from(per_mille) / 1000) as i64
+    }
+
     fn loan_and_date() -> impl Strategy<Value = (LoanState, NaiveDate)> {
         let part = || prop_oneof![2 => Just(0i64), 3 => 0i64..=50_000];
         let parts = (part(), part(), part(), 0i64..=200_000).prop_map(|(pe, fe, i, p)| Parts {
@@ -1055,11 +1060,11 @@ mod tests {
             interest: i,
             principal: p,
         });
-        let fraction = || prop_oneof![Just(0.0f64), Just(1.0), 0.0f64..1.0];
+        let fraction = || prop_oneof![Just(0_i64), Just(1000), 0_i64..1000];
         let one = (
             parts,
             [fraction(), fraction(), fraction(), fraction()],
-            0.0f64..0.2,
+            0_i64..200,
         );
         (prop::collection::vec(one, 1..=8), 0i64..=300).prop_map(|(rows, offset)| {
             let start = date(2024, 1, 31);
@@ -1071,9 +1076,9 @@ mod tests {
                     let mut waived = Parts::default();
                     for (component, fraction) in Component::ALL.into_iter().zip(fractions) {
                         let amount = due.get(component);
-                        let w = (amount as f64 * waive) as i64;
+                        let w = per_mille(amount, waive);
                         *waived.get_mut(component) = w;
-                        *paid.get_mut(component) = ((amount - w) as f64 * fraction) as i64;
+                        *paid.get_mut(component) = per_mille(amount - w, fraction);
                     }
                     let number = k as u32 + 1;
                     InstallmentState {
@@ -1110,11 +1115,11 @@ mod tests {
         fn allocation_never_pays_more_than_a_component_owes_and_sums_to_the_payment(
             (state, paid_on) in loan_and_date(),
             rule in any_rule(),
-            share in 0.0f64..=1.0,
+            share in 0_i64..=1000,
         ) {
             let most = payable(&state, paid_on, rule);
             prop_assume!(most > 0);
-            let amount = ((most as f64 * share) as i64).clamp(1, most);
+            let amount = per_mille(most, share).clamp(1, most);
             let lines = allocate(&state, amount, paid_on, rule).unwrap();
             prop_assert_eq!(lines.iter().map(|l| l.amount).sum::<i64>(), amount);
             for l in &lines {
@@ -1160,11 +1165,11 @@ mod tests {
         #[test]
         fn standard_never_pays_a_later_installment_while_an_earlier_one_owes_anything(
             (state, paid_on) in loan_and_date(),
-            share in 0.0f64..=1.0,
+            share in 0_i64..=1000,
         ) {
             let most = payable(&state, paid_on, AllocationRule::Standard);
             prop_assume!(most > 0);
-            let amount = ((most as f64 * share) as i64).clamp(1, most);
+            let amount = per_mille(most, share).clamp(1, most);
             let lines = allocate(&state, amount, paid_on, AllocationRule::Standard).unwrap();
             let mut after = state.clone();
             apply(&mut after, paid_on, &lines);
@@ -1183,12 +1188,12 @@ mod tests {
         #[test]
         fn interest_first_pays_principal_only_after_all_charges_and_due_interest(
             (state, paid_on) in loan_and_date(),
-            share in 0.0f64..=1.0,
+            share in 0_i64..=1000,
         ) {
             let rule = AllocationRule::InterestFirst;
             let most = payable(&state, paid_on, rule);
             prop_assume!(most > 0);
-            let amount = ((most as f64 * share) as i64).clamp(1, most);
+            let amount = per_mille(most, share).clamp(1, most);
             let lines = allocate(&state, amount, paid_on, rule).unwrap();
             let mut after = state.clone();
             apply(&mut after, paid_on, &lines);
@@ -1244,7 +1249,7 @@ mod tests {
             installments in 2u32..=24,
             equal_principal in any::<bool>(),
             paid_through in 0usize..=3,
-            prepay_share in 0.01f64..=1.0,
+            prepay_share in 10_i64..=1000,
             shorten in any::<bool>(),
         ) {
             let terms = LoanTerms {
@@ -1270,7 +1275,7 @@ mod tests {
             paid_on = paid_on + chrono::Days::new(3);
             let rule = AllocationRule::InterestFirst;
             let most = payable(&state, paid_on, rule);
-            let amount = ((most as f64 * prepay_share) as i64).clamp(1, most);
+            let amount = per_mille(most, prepay_share).clamp(1, most);
             let lines = allocate(&state, amount, paid_on, rule).unwrap();
             apply(&mut state, paid_on, &lines);
 

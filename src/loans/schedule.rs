@@ -1632,7 +1632,8 @@ mod tests {
                 proptest::option::of(1u64..=60),
                 prop_oneof![Just(1i64), Just(5), Just(100), Just(1_000)],
             ),
-            (0.0f64..1.0, 0.0f64..1.0, 0.0f64..1.0),
+            // Grace lengths as per-mille shares of the term (always shorter).
+            (0u32..1000, 0u32..1000, 0u32..1000),
         )
             .prop_map(
                 |(
@@ -1646,7 +1647,9 @@ mod tests {
                         RatePer::Year => Decimal::new(rate_hundredths * 12, 2),
                         RatePer::Month => Decimal::new(rate_hundredths, 2),
                     };
-                    let below = |fraction: f64| (fraction * f64::from(installments)) as u32;
+                    let below = |per_mille: u32| {
+                        (u64::from(per_mille) * u64::from(installments) / 1000) as u32
+                    };
                     LoanTerms {
                         principal,
                         rate,

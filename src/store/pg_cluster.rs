@@ -1021,28 +1021,28 @@ mod tests {
         }
     }
 
-    /// Not a real test: run by `orphan_guard_stops_server_when_owner_is_killed` in a child
-    /// process, which it then SIGKILLs.
-    #[test]
-    #[ignore = "helper process for orphan_guard_stops_server_when_owner_is_killed"]
-    fn orphan_guard_helper() {
-        let Some(report) = std::env::var_os("SAKHI_PG_ORPHAN_REPORT") else {
-            return;
-        };
+    /// The child's side of `orphan_guard_stops_server_when_owner_is_killed`:
+    /// start a cluster, report it, and wait to be SIGKILLed.
+    fn own_a_cluster_until_killed(report: &std::ffi::OsStr) {
         let cluster = cluster_for_tests().expect("binaries exist (checked by the parent)");
-        let tmp = PathBuf::from(&report).with_extension("tmp");
+        let tmp = PathBuf::from(report).with_extension("tmp");
         fs::write(
             &tmp,
             format!("{}\n{}\n", postmaster_pid(&cluster), cluster.root.display()),
         )
         .unwrap();
-        fs::rename(&tmp, &report).unwrap();
+        fs::rename(&tmp, report).unwrap();
         thread::sleep(Duration::from_secs(120));
         drop(cluster);
     }
 
     #[test]
     fn orphan_guard_stops_server_when_owner_is_killed() {
+        // The test runs itself again as the child that owns the cluster.
+        if let Some(report) = std::env::var_os("SAKHI_PG_ORPHAN_REPORT") {
+            own_a_cluster_until_killed(&report);
+            return;
+        }
         match find_bin_dir() {
             Ok(Some(_)) => {}
             _ => {
@@ -1052,16 +1052,13 @@ mod tests {
         }
         let report_dir = tempfile::tempdir().unwrap();
         let report = report_dir.path().join("report");
-        let helper = concat!(module_path!(), "::orphan_guard_helper");
-        let helper = helper.split_once("::").map_or(helper, |(_, rest)| rest);
+        let me = concat!(
+            module_path!(),
+            "::orphan_guard_stops_server_when_owner_is_killed"
+        );
+        let me = me.split_once("::").map_or(me, |(_, rest)| rest);
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                helper,
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args([me, "--exact", "--nocapture", "--test-threads=1"])
             .env("SAKHI_PG_ORPHAN_REPORT", &report)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -38,10 +38,6 @@ pub enum StoreError {
     /// Data in the database that the code cannot read back: a bug or tampering.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
-    /// Another writer used the same idempotency key at the same moment; the
-    /// write is retried and then finds the other writer's entry.
-    #[error("concurrent write with the same idempotency key")]
-    IdempotencyRace,
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -67,12 +63,6 @@ impl From<sqlx::Error> for StoreError {
         let constraint = db.constraint().unwrap_or_default().to_string();
         let message = db.message().to_string();
         let names = |pg: &str, sqlite: &str| constraint == pg || message.contains(sqlite);
-        if names(
-            "entries_idempotency_unique",
-            "journal_entries.book_id, journal_entries.idempotency_key",
-        ) {
-            return StoreError::IdempotencyRace;
-        }
         if names("entries_reversed_once", "journal_entries.reverses_entry_id") {
             return StoreError::InvalidReversal("that entry has already been reversed".into());
         }

@@ -174,11 +174,6 @@ pub(super) fn check_batch(entries: &[NewEntry]) -> StoreResult<()> {
     Ok(())
 }
 
-/// How a posted entry is found again: its book and idempotency key.
-pub(super) fn key_of(e: &NewEntry) -> (i64, String) {
-    (e.book_id(), e.idempotency_key().as_str().to_string())
-}
-
 /// The net change per account, refusing sums an i64 balance cannot hold.
 pub(super) fn balance_deltas(entries: &[&NewEntry]) -> StoreResult<Vec<(i64, i64)>> {
     let mut deltas: HashMap<i64, i128> = HashMap::new();
@@ -209,7 +204,7 @@ macro_rules! impl_store {
         };
         use $crate::money::Currency;
         use $crate::store::shared::{
-            balance_deltas, check_batch, key_of, AccountRow, BookRow, EntryRow, GroupRow, HistoryRow,
+            balance_deltas, check_batch, AccountRow, BookRow, EntryRow, GroupRow, HistoryRow,
             MemberRow, ACCOUNT_COLUMNS, ENTRY_COLUMNS, MEMBER_COLUMNS, ROWS_PER_INSERT,
         };
         use $crate::store::{
@@ -318,44 +313,35 @@ macro_rules! impl_store {
                 Ok(created)
             }
 
-            async fn try_post_all(&self, entries: &[NewEntry]) -> StoreResult<Vec<PostOutcome>> {
-                let (_guard, mut tx) = self.begin_write().await?;
-                let outcomes = Self::post_in_tx(&mut tx, entries).await?;
-                tx.commit().await?;
-                Ok(outcomes)
-            }
-
             /// Posts entries inside the caller's transaction, so that a loan
             /// operation can write its entry and its own rows atomically.
             async fn post_in_tx(tx: &mut Tx, entries: &[NewEntry]) -> StoreResult<Vec<PostOutcome>> {
-                // The first entry of each (book, key); check_batch has made sure
+                // One slot per distinct (book, key); check_batch has made sure
                 // that any repeat in the batch has the same content.
-                let mut first_of: HashMap<(BookId, &str), usize> = HashMap::new();
-                let unique: Vec<&NewEntry> = entries
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, e)| {
-                        *first_of
-                            .entry((e.book_id(), e.idempotency_key().as_str()))
-                            .or_insert(*i)
-                            == *i
-                    })
-                    .map(|(_, e)| e)
-                    .collect();
-                let mut ids: HashMap<(BookId, String), PostOutcome> = HashMap::new();
+                let mut slot_of: HashMap<(BookId, &str), usize> = HashMap::new();
+                let mut unique: Vec<&NewEntry> = Vec::new();
+                for e in entries {
+                    slot_of
+                        .entry((e.book_id(), e.idempotency_key().as_str()))
+                        .or_insert_with(|| {
+                            unique.push(e);
+                            unique.len() - 1
+                        });
+                }
+                let mut outcomes: Vec<Option<PostOutcome>> = vec![None; unique.len()];
 
                 // 1. A reversal is checked before it is written, unless it is
                 //    a replay (its own earlier posting reversed the original).
-                let mut candidates = Vec::with_capacity(unique.len());
-                for e in unique {
+                let mut candidates: Vec<usize> = Vec::with_capacity(unique.len());
+                for (slot, e) in unique.iter().enumerate() {
                     if e.reverses().is_some() {
                         if let Some(o) = Self::replay_of(tx, e).await? {
-                            ids.insert(key_of(e), o);
+                            outcomes[slot] = Some(o);
                             continue;
                         }
                         Self::check_reversal(tx, e).await?;
                     }
-                    candidates.push(e);
+                    candidates.push(slot);
                 }
 
                 // 2. Insert; a key that is already taken inserts nothing and is
@@ -366,7 +352,8 @@ macro_rules! impl_store {
                         "INSERT INTO journal_entries (book_id, business_date, recorded_at, kind, \
                          memo, idempotency_key, content_hash, reverses_entry_id) ",
                     );
-                    qb.push_values(chunk, |mut row, e| {
+                    qb.push_values(chunk, |mut row, &slot| {
+                        let e = unique[slot];
                         row.push_bind(e.book_id())
                             .push_bind(e.business_date())
                             .push_bind(recorded_at)
@@ -383,30 +370,29 @@ macro_rules! impl_store {
                     let rows: Vec<(i64, i64, String)> =
                         qb.build_query_as().fetch_all(&mut **tx).await?;
                     for (entry_id, book, key) in rows {
-                        ids.insert((book, key), PostOutcome { entry_id, replayed: false });
+                        let slot = slot_of.get(&(book, key.as_str())).copied().ok_or_else(|| {
+                            StoreError::Corrupt("an inserted entry is not in the batch".into())
+                        })?;
+                        outcomes[slot] = Some(PostOutcome { entry_id, replayed: false });
                     }
                 }
-                let mut fresh = Vec::with_capacity(candidates.len());
-                for e in candidates {
-                    match ids.get(&key_of(e)) {
-                        Some(o) if !o.replayed => fresh.push(e),
-                        Some(_) => {}
+                let mut fresh: Vec<(EntryId, &NewEntry)> = Vec::with_capacity(candidates.len());
+                for slot in candidates {
+                    let e = unique[slot];
+                    match outcomes[slot] {
+                        Some(o) => fresh.push((o.entry_id, e)),
                         None => {
                             let o = Self::replay_of(tx, e).await?.ok_or_else(|| {
                                 StoreError::Corrupt("an entry was neither inserted nor found".into())
                             })?;
-                            ids.insert(key_of(e), o);
+                            outcomes[slot] = Some(o);
                         }
                     }
                 }
 
                 // 3. Postings and balances of the new entries.
                 let mut postings = Vec::new();
-                for e in &fresh {
-                    let id = ids
-                        .get(&key_of(e))
-                        .map(|o| o.entry_id)
-                        .ok_or_else(|| StoreError::Corrupt("inserted entry id missing".into()))?;
+                for &(id, e) in &fresh {
                     for (line, p) in e.postings().iter().enumerate() {
                         postings.push((id, line as i32 + 1, e.book_id(), *p, e.business_date()));
                     }
@@ -426,6 +412,7 @@ macro_rules! impl_store {
                     });
                     qb.build().execute(&mut **tx).await?;
                 }
+                let fresh: Vec<&NewEntry> = fresh.into_iter().map(|(_, e)| e).collect();
                 for chunk in balance_deltas(&fresh)?.chunks(ROWS_PER_INSERT) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("WITH v (id, delta) AS (");
                     qb.push_values(chunk, |mut row, (account, delta)| {
@@ -446,8 +433,9 @@ macro_rules! impl_store {
                 entries
                     .iter()
                     .map(|e| {
-                        ids.get(&key_of(e))
-                            .copied()
+                        slot_of
+                            .get(&(e.book_id(), e.idempotency_key().as_str()))
+                            .and_then(|&slot| outcomes[slot])
                             .ok_or_else(|| StoreError::Corrupt("posted entry id missing".into()))
                     })
                     .collect()
@@ -735,19 +723,7 @@ macro_rules! impl_store {
             }
 
             async fn post_all(&self, entries: &[NewEntry]) -> StoreResult<Vec<PostOutcome>> {
-                check_batch(entries)?;
-                let mut attempt = 0;
-                loop {
-                    match self.try_post_all(entries).await {
-                                Err(StoreError::IdempotencyRace) if attempt < 3 => attempt += 1,
-                        Err(StoreError::IdempotencyRace) => {
-                            return Err(StoreError::Invalid(
-                                "the same idempotency key is being posted concurrently; retry".into(),
-                            ))
-                        }
-                        other => return other,
-                    }
-                }
+                self.post_all_guarded(entries, &[]).await
             }
 
             async fn post_all_guarded(

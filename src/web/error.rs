@@ -22,8 +22,7 @@ impl AppError {
                 StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
                 StoreError::IdempotencyConflict { .. }
                 | StoreError::AlreadyReversed { .. }
-                | StoreError::Duplicate(_)
-                | StoreError::IdempotencyRace => StatusCode::CONFLICT,
+                | StoreError::Duplicate(_) => StatusCode::CONFLICT,
                 StoreError::InvalidReversal(_)
                 | StoreError::Invalid(_)
                 | StoreError::Overflow

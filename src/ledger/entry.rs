@@ -296,6 +296,21 @@ impl<'b> EntryDraft<'b> {
         }
     }
 
+    /// A draft whose kind is given as text, checked here.
+    pub fn of_kind(
+        book: &'b Book,
+        business_date: NaiveDate,
+        kind: &str,
+        idempotency_key: &IdempotencyKey,
+    ) -> Result<EntryDraft<'b>, EntryError> {
+        Ok(EntryDraft::new(
+            book,
+            business_date,
+            EntryKind::new(kind)?,
+            idempotency_key.clone(),
+        ))
+    }
+
     pub fn memo(mut self, memo: &str) -> Self {
         self.memo = memo.to_string();
         self
@@ -309,6 +324,12 @@ impl<'b> EntryDraft<'b> {
     /// Credits `account` with a positive amount.
     pub fn credit(self, account: &Account, amount: Money) -> Self {
         self.line(account, amount, Some(DraftSide::Credit))
+    }
+
+    /// The same amount from one account to another: the two-line entry most
+    /// business events are.
+    pub fn transfer(self, debit: &Account, credit: &Account, amount: Money) -> Self {
+        self.debit(debit, amount).credit(credit, amount)
     }
 
     /// A posting given as a signed amount: positive debits, negative credits.

@@ -1,7 +1,7 @@
 //! The journal entries loan operations post. Pure: accounts in, entries out.
 
 use super::state::{AllocationLine, Component};
-use crate::ledger::{Account, Book, EntryDraft, EntryError, EntryKind, IdempotencyKey, NewEntry};
+use crate::ledger::{Account, Book, EntryDraft, EntryError, IdempotencyKey, NewEntry};
 use crate::money::Money;
 use chrono::NaiveDate;
 
@@ -31,12 +31,22 @@ impl LoanAccounts {
         kind: &str,
         key: &IdempotencyKey,
     ) -> Result<EntryDraft<'_>, EntryError> {
-        Ok(EntryDraft::new(
-            &self.book,
-            on,
-            EntryKind::new(kind)?,
-            key.clone(),
-        ))
+        EntryDraft::of_kind(&self.book, on, kind, key)
+    }
+
+    /// A two-line entry: `amount` from `debit` to `credit`.
+    fn transfer(
+        &self,
+        kind: &str,
+        (debit, credit, amount): (&Account, &Account, i64),
+        on: NaiveDate,
+        key: &IdempotencyKey,
+        memo: &str,
+    ) -> Result<NewEntry, EntryError> {
+        self.draft(on, kind, key)?
+            .memo(memo)
+            .transfer(debit, credit, self.money(amount))
+            .build()
     }
 
     /// Principal out of the fund into the member's loan account.
@@ -47,11 +57,8 @@ impl LoanAccounts {
         key: &IdempotencyKey,
         memo: &str,
     ) -> Result<NewEntry, EntryError> {
-        self.draft(on, "loan-disbursement", key)?
-            .memo(memo)
-            .debit(&self.member_loan, self.money(principal))
-            .credit(&self.fund, self.money(principal))
-            .build()
+        let lines = (&self.member_loan, &self.fund, principal);
+        self.transfer("loan-disbursement", lines, on, key, memo)
     }
 
     /// Cash in; each component to its account: principal reduces the loan,
@@ -97,11 +104,8 @@ impl LoanAccounts {
         key: &IdempotencyKey,
         memo: &str,
     ) -> Result<NewEntry, EntryError> {
-        self.draft(on, "loan-write-off", key)?
-            .memo(memo)
-            .debit(&self.write_offs, self.money(principal))
-            .credit(&self.member_loan, self.money(principal))
-            .build()
+        let lines = (&self.write_offs, &self.member_loan, principal);
+        self.transfer("loan-write-off", lines, on, key, memo)
     }
 
     /// Money received on a written-off loan is income of its own kind.
@@ -112,10 +116,7 @@ impl LoanAccounts {
         key: &IdempotencyKey,
         memo: &str,
     ) -> Result<NewEntry, EntryError> {
-        self.draft(on, "loan-recovery", key)?
-            .memo(memo)
-            .debit(&self.fund, self.money(amount))
-            .credit(&self.recoveries, self.money(amount))
-            .build()
+        let lines = (&self.fund, &self.recoveries, amount);
+        self.transfer("loan-recovery", lines, on, key, memo)
     }
 }

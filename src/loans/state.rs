@@ -149,6 +149,7 @@ pub type Adjustment = (u32, Component, AdjustmentKind, i64);
 impl LoanState {
     /// Rebuilds a loan's state from its stored rows. Allocations must come in
     /// (date, entry) order; lines for unknown installments are ignored.
+    /// Installments come back ordered by number.
     pub fn assemble(
         schedule: Vec<ScheduleRow>,
         allocations: Vec<PaidLine>,
@@ -164,8 +165,11 @@ impl LoanState {
                 waived: Parts::default(),
             })
             .collect();
+        // Sorted by number, so each allocation finds its installment by
+        // binary search: loading a whole portfolio stays linear-ish.
+        installments.sort_by_key(|i| i.number);
         let position = |installments: &[InstallmentState], n: u32| {
-            installments.iter().position(|i| i.number == n)
+            installments.binary_search_by_key(&n, |i| i.number).ok()
         };
         for (n, component, kind, amount) in adjustments {
             if let Some(p) = position(&installments, n) {

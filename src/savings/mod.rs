@@ -4,7 +4,7 @@
 pub mod shareout;
 
 use crate::ledger::{
-    chart, Account, AccountType, Book, EntryDraft, EntryError, EntryKind, IdempotencyKey, NewEntry,
+    chart, Account, AccountType, Book, EntryDraft, EntryError, IdempotencyKey, NewEntry,
     TrialBalance,
 };
 use crate::money::Money;
@@ -31,12 +31,21 @@ fn draft<'b>(
     kind: &str,
     key: &IdempotencyKey,
 ) -> Result<EntryDraft<'b>, EntryError> {
-    Ok(EntryDraft::new(
-        book,
-        on,
-        EntryKind::new(kind)?,
-        key.clone(),
-    ))
+    EntryDraft::of_kind(book, on, kind, key)
+}
+
+/// `amount` from `debit` to `credit` as an entry of `kind`.
+fn transfer(
+    book: &Book,
+    kind: &str,
+    (debit, credit): (&Account, &Account),
+    amount: i64,
+    on: NaiveDate,
+    key: &IdempotencyKey,
+) -> Result<NewEntry, SavingsError> {
+    Ok(draft(book, on, kind, key)?
+        .transfer(debit, credit, money(book, amount))
+        .build()?)
 }
 
 fn money(book: &Book, minor: i64) -> Money {
@@ -52,10 +61,7 @@ pub fn deposit(
     on: NaiveDate,
     key: &IdempotencyKey,
 ) -> Result<NewEntry, SavingsError> {
-    Ok(draft(book, on, "savings-deposit", key)?
-        .debit(fund, money(book, amount))
-        .credit(savings, money(book, amount))
-        .build()?)
+    transfer(book, "savings-deposit", (fund, savings), amount, on, key)
 }
 
 /// Savings paid back to a member, on a recorded group resolution. The store
@@ -74,8 +80,7 @@ pub fn withdrawal(
     }
     Ok(draft(book, on, "savings-withdrawal", key)?
         .memo(&format!("resolution {}", resolution.trim()))
-        .debit(savings, money(book, amount))
-        .credit(fund, money(book, amount))
+        .transfer(savings, fund, money(book, amount))
         .build()?)
 }
 
@@ -88,10 +93,14 @@ pub fn social_fund_contribution(
     on: NaiveDate,
     key: &IdempotencyKey,
 ) -> Result<NewEntry, SavingsError> {
-    Ok(draft(book, on, "social-fund-contribution", key)?
-        .debit(fund, money(book, amount))
-        .credit(social_fund, money(book, amount))
-        .build()?)
+    transfer(
+        book,
+        "social-fund-contribution",
+        (fund, social_fund),
+        amount,
+        on,
+        key,
+    )
 }
 
 /// Out of the social fund to a member in need.
@@ -103,10 +112,14 @@ pub fn social_fund_payout(
     on: NaiveDate,
     key: &IdempotencyKey,
 ) -> Result<NewEntry, SavingsError> {
-    Ok(draft(book, on, "social-fund-payout", key)?
-        .debit(social_fund, money(book, amount))
-        .credit(fund, money(book, amount))
-        .build()?)
+    transfer(
+        book,
+        "social-fund-payout",
+        (social_fund, fund),
+        amount,
+        on,
+        key,
+    )
 }
 
 /// A fine set by the group's rules (late arrival, missed meeting).
@@ -118,10 +131,7 @@ pub fn fine(
     on: NaiveDate,
     key: &IdempotencyKey,
 ) -> Result<NewEntry, SavingsError> {
-    Ok(draft(book, on, "fine", key)?
-        .debit(fund, money(book, amount))
-        .credit(fine_income, money(book, amount))
-        .build()?)
+    transfer(book, "fine", (fund, fine_income), amount, on, key)
 }
 
 /// One member's savings accounts as the share-out sees them.

@@ -155,6 +155,19 @@ macro_rules! impl_loan_store {
             type AdjustmentRow = (i64, i32, String, String, i64);
 
             impl $store {
+                /// Posts a loan operation's entry in its transaction. Replays
+                /// were answered earlier (`replay`), so this entry is new.
+                async fn post_one(
+                    tx: &mut sqlx::Transaction<'static, $db>,
+                    entry: &$crate::ledger::NewEntry,
+                ) -> StoreResult<EntryId> {
+                    Self::post_in_tx(tx, std::slice::from_ref(entry))
+                        .await?
+                        .first()
+                        .map(|o| o.entry_id)
+                        .ok_or_else(|| StoreError::Corrupt("a loan entry posted nothing".into()))
+                }
+
                 async fn lock_loan(tx: Exec<'_>, id: LoanId) -> StoreResult<Loan> {
                     let row: Option<LoanRow> =
                         sqlx::query_as(&format!("{LOAN_COLUMNS} WHERE id = $1{}", $lock))
@@ -198,19 +211,16 @@ macro_rules! impl_loan_store {
                     loan: &Loan,
                     fund: Fund,
                 ) -> StoreResult<LoanAccounts> {
-                    let (book_id, member_code): (i64, String) = sqlx::query_as(
-                        "SELECT g.book_id, m.member_code FROM members m \
-                         JOIN shg_groups g ON g.id = m.group_id WHERE m.id = $1",
-                    )
-                    .bind(loan.member_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    let book: $crate::store::shared::BookRow = sqlx::query_as(
-                        "SELECT id, kind, name, currency FROM books WHERE id = $1",
-                    )
-                    .bind(book_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    let (book_id, kind, name, currency, member_code): (i64, String, String, String, String) =
+                        sqlx::query_as(
+                            "SELECT b.id, b.kind, b.name, b.currency, m.member_code FROM members m \
+                             JOIN shg_groups g ON g.id = m.group_id \
+                             JOIN books b ON b.id = g.book_id WHERE m.id = $1",
+                        )
+                        .bind(loan.member_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let book = $crate::store::shared::BookRow { id: book_id, kind, name, currency };
                     let member_loan =
                         chart::member_account_code(chart::shg::LOANS_TO_MEMBERS, &member_code);
                     let rows: Vec<AccountRow> = sqlx::query_as(&format!(
@@ -581,16 +591,21 @@ macro_rules! impl_loan_store {
                     if app.principal <= 0 {
                         return Err(StoreError::Invalid("principal must be greater than zero".into()));
                     }
-                    let day = app.applied_on;
-                    generate(&app.settings.terms(app.principal, day, None, 2))?;
-                    let member = self
-                        .members(app.group_id)
-                        .await?
-                        .into_iter()
-                        .find(|m| m.id == app.member_id);
-                    if member.is_none() {
-                        return Err(StoreError::not_found("member", app.member_id));
-                    }
+                    // One read: the member is in this group, and the book's currency.
+                    let currency: Option<(String,)> = sqlx::query_as(
+                        "SELECT b.currency FROM members m JOIN shg_groups g ON g.id = m.group_id \
+                         JOIN books b ON b.id = g.book_id WHERE m.id = $1 AND m.group_id = $2",
+                    )
+                    .bind(app.member_id)
+                    .bind(app.group_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    let (currency,) =
+                        currency.ok_or_else(|| StoreError::not_found("member", app.member_id))?;
+                    let units = $crate::money::Currency::from_code(&currency)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                        .minor_units();
+                    generate(&app.settings.terms(app.principal, app.applied_on, None, units))?;
                     let row: LoanRow = sqlx::query_as(
                         "INSERT INTO loans (group_id, member_id, product_id, source, purpose, \
                          principal, settings, status, applied_on) \
@@ -660,14 +675,11 @@ macro_rules! impl_loan_store {
                         return Ok(op);
                     }
                     expect_status(&loan, LoanStatus::Approved, "disbursed")?;
-                    let units = Self::minor_units(&mut tx, loan.group_id).await?;
-                    let schedule = generate(&loan.settings.terms(loan.principal, on, first_due, units))?;
                     let accounts = Self::loan_accounts(&mut tx, &loan, from).await?;
+                    let units = accounts.book.currency.minor_units();
+                    let schedule = generate(&loan.settings.terms(loan.principal, on, first_due, units))?;
                     let entry = accounts.disbursement(loan.principal, on, key, &format!("loan {}", loan.id))?;
-                    let outcome = Self::post_in_tx(&mut tx, std::slice::from_ref(&entry)).await?;
-                    let entry_id = outcome.first().map(|o| o.entry_id).ok_or_else(|| {
-                        StoreError::Corrupt("disbursement posted no entry".into())
-                    })?;
+                    let entry_id = Self::post_one(&mut tx, &entry).await?;
                     Self::insert_installments(&mut tx, loan.id, 1, &schedule_rows(&schedule)).await?;
                     sqlx::query(
                         "UPDATE loans SET status = 'active', disbursed_on = $1, \
@@ -693,7 +705,7 @@ macro_rules! impl_loan_store {
                     key: &IdempotencyKey,
                 ) -> StoreResult<LoanOperation> {
                     let (_guard, mut tx) = self.begin_write().await?;
-                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    let mut loan = Self::lock_loan(&mut tx, loan_id).await?;
                     if let Some(op) = Self::replay(&mut tx, &loan, key, "repaid", on, Some(amount)).await? {
                         return Ok(op);
                     }
@@ -707,10 +719,7 @@ macro_rules! impl_loan_store {
                     let lines = allocation::allocate(&state, amount, on, loan.settings.allocation)?;
                     let accounts = Self::loan_accounts(&mut tx, &loan, into).await?;
                     let entry = accounts.repayment(&lines, on, key, &format!("loan {}", loan.id))?;
-                    let outcome = Self::post_in_tx(&mut tx, std::slice::from_ref(&entry)).await?;
-                    let entry_id = outcome.first().map(|o| o.entry_id).ok_or_else(|| {
-                        StoreError::Corrupt("repayment posted no entry".into())
-                    })?;
+                    let entry_id = Self::post_one(&mut tx, &entry).await?;
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO loan_allocations (entry_id, loan_id, version, installment, \
                          component, amount, paid_on) ",
@@ -729,6 +738,8 @@ macro_rules! impl_loan_store {
                     allocation::apply(&mut state, on, &lines);
                     if state.outstanding_total() == 0 {
                         Self::set_status(&mut tx, loan.id, LoanStatus::Closed, Some(on)).await?;
+                        loan.status = LoanStatus::Closed;
+                        loan.closed_on = Some(on);
                     } else if lines.iter().any(|l| {
                         l.component == Component::Principal
                             && state
@@ -738,7 +749,7 @@ macro_rules! impl_loan_store {
                     }) {
                         // Principal paid ahead of schedule: the product says
                         // whether the rest is recomputed or shortened.
-                        let units = Self::minor_units(&mut tx, loan.group_id).await?;
+                        let units = accounts.book.currency.minor_units();
                         let terms = loan.settings.terms(loan.principal, loan.disbursed_on.unwrap_or(on), None, units);
                         let rescheduled = allocation::reschedule_after_prepayment(
                             &terms, &state, on, loan.settings.prepayment,
@@ -755,12 +766,13 @@ macro_rules! impl_loan_store {
                                 })
                                 .filter(|(_, _, p)| p.total() > 0)
                                 .collect();
-                            Self::new_version(&mut tx, &loan, &state, &rows, on).await?;
+                            loan.schedule_version =
+                                Self::new_version(&mut tx, &loan, &state, &rows, on).await?;
                             Self::record_event(&mut tx, loan.id, on, "prepayment-rescheduled", None, None, None)
                                 .await?;
                         }
                     }
-                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    // The loan as it now stands, without reading it back.
                     tx.commit().await?;
                     Ok(LoanOperation { loan, entry_id, replayed: false, allocation: lines })
                 }
@@ -866,10 +878,7 @@ macro_rules! impl_loan_store {
                     }
                     let accounts = Self::loan_accounts(&mut tx, &loan, Fund::Cash).await?;
                     let entry = accounts.write_off(principal, on, key, &format!("loan {}", loan.id))?;
-                    let outcome = Self::post_in_tx(&mut tx, std::slice::from_ref(&entry)).await?;
-                    let entry_id = outcome.first().map(|o| o.entry_id).ok_or_else(|| {
-                        StoreError::Corrupt("write-off posted no entry".into())
-                    })?;
+                    let entry_id = Self::post_one(&mut tx, &entry).await?;
                     let waived = outstanding_rows(&state);
                     let (principal_rows, other_rows): (Vec<_>, Vec<_>) =
                         waived.into_iter().partition(|r| r.1 == Component::Principal);
@@ -924,10 +933,7 @@ macro_rules! impl_loan_store {
                     }
                     let accounts = Self::loan_accounts(&mut tx, &loan, into).await?;
                     let entry = accounts.recovery(amount, on, key, &format!("loan {}", loan.id))?;
-                    let outcome = Self::post_in_tx(&mut tx, std::slice::from_ref(&entry)).await?;
-                    let entry_id = outcome.first().map(|o| o.entry_id).ok_or_else(|| {
-                        StoreError::Corrupt("recovery posted no entry".into())
-                    })?;
+                    let entry_id = Self::post_one(&mut tx, &entry).await?;
                     Self::record_event(&mut tx, loan.id, on, "recovered", None, None, Some(entry_id)).await?;
                     tx.commit().await?;
                     Ok(LoanOperation { loan, entry_id, replayed: false, allocation: Vec::new() })

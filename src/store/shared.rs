@@ -16,10 +16,10 @@ pub(super) const ROWS_PER_INSERT: usize = 2_000;
 
 #[derive(sqlx::FromRow)]
 pub(super) struct BookRow {
-    id: i64,
-    kind: String,
-    name: String,
-    currency: String,
+    pub(super) id: i64,
+    pub(super) kind: String,
+    pub(super) name: String,
+    pub(super) currency: String,
 }
 
 impl TryFrom<BookRow> for Book {
@@ -958,24 +958,20 @@ pub(super) const VERIFY_CHECKS: [(&str, &str); 10] = [
     ),
     (
         "each member's loan account equals her loans' principal outstanding",
-        "SELECT 'member ' || m.member_code || ' of group ' || CAST(m.group_id AS TEXT) \
-            || ': loan account ' || CAST(a.balance AS TEXT) || ', loans say ' || CAST(( \
+        "SELECT 'member ' || code || ' of group ' || CAST(group_id AS TEXT) \
+            || ': loan account ' || CAST(balance AS TEXT) || ', loans say ' \
+            || CAST(expected AS TEXT) \
+         FROM (SELECT m.member_code AS code, m.group_id, a.balance, \
               COALESCE((SELECT SUM(l.principal) FROM loans l WHERE l.member_id = m.id \
                          AND l.disbursement_entry_id IS NOT NULL), 0) \
             - COALESCE((SELECT SUM(x.amount) FROM loan_allocations x JOIN loans l ON l.id = x.loan_id \
                          WHERE l.member_id = m.id AND x.component = 'principal'), 0) \
             - COALESCE((SELECT SUM(d.amount) FROM loan_adjustments d JOIN loans l ON l.id = d.loan_id \
                          WHERE l.member_id = m.id AND d.component = 'principal' AND d.kind = 'waiver' \
-                           AND d.entry_id IS NOT NULL), 0)) AS TEXT) \
-         FROM accounts a JOIN members m ON m.id = a.member_id \
-         WHERE a.code = '1100-' || m.member_code AND a.balance <> \
-              COALESCE((SELECT SUM(l.principal) FROM loans l WHERE l.member_id = m.id \
-                         AND l.disbursement_entry_id IS NOT NULL), 0) \
-            - COALESCE((SELECT SUM(x.amount) FROM loan_allocations x JOIN loans l ON l.id = x.loan_id \
-                         WHERE l.member_id = m.id AND x.component = 'principal'), 0) \
-            - COALESCE((SELECT SUM(d.amount) FROM loan_adjustments d JOIN loans l ON l.id = d.loan_id \
-                         WHERE l.member_id = m.id AND d.component = 'principal' AND d.kind = 'waiver' \
-                           AND d.entry_id IS NOT NULL), 0)",
+                           AND d.entry_id IS NOT NULL), 0) AS expected \
+               FROM accounts a JOIN members m ON m.id = a.member_id \
+               WHERE a.code = '1100-' || m.member_code) member_loans \
+         WHERE balance <> expected",
     ),
     (
         "each loan's current schedule agrees with its payments",

@@ -116,9 +116,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = Config::resolve(cli.overrides(None))?;
             let store = store::open(&config.database_url).await?;
-            if let Some(id) = group {
-                store.group(*id).await?;
-            }
+            // Amounts print in the group's currency; the program's books are in INR.
+            let currency = match group {
+                Some(id) => store.book(store.group(*id).await?.book_id).await?.currency,
+                None => crate::money::Currency::inr(),
+            };
             let loans = store.loans(*group).await?;
             let from = from.unwrap_or_else(|| {
                 as_of
@@ -132,10 +134,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if *json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                print!(
-                    "{}",
-                    report.text(crate::money::Currency::inr().minor_units())
-                );
+                print!("{}", report.text(currency.minor_units()));
             }
             Ok(ExitCode::SUCCESS)
         }

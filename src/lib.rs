@@ -6,6 +6,7 @@
 //! or PostgreSQL; `web` serves it; `cli` and `config` wire it to the command line.
 
 pub mod bench;
+pub mod borrowings;
 pub mod cli;
 pub mod config;
 pub mod groups;

@@ -62,9 +62,9 @@ async fn story(store: &dyn Store, raw: Raw<'_>) {
     let g = lotus(store, "Lotus SHG").await;
     let other = lotus(store, "Iris SHG").await;
 
-    // The chart: 16 group accounts, 4 per member.
+    // The chart: 18 group accounts, 4 per member.
     let accounts = store.accounts(g.book.id).await.unwrap();
-    assert_eq!(accounts.len(), 16 + 3 * 4);
+    assert_eq!(accounts.len(), 18 + 3 * 4);
     assert_eq!(g.setup.members.len(), 3);
     assert!(g.savings[0].member_id == Some(g.setup.members[0].id));
     let header = accounts.iter().find(|a| a.code == "2000").unwrap();

@@ -1,5 +1,9 @@
 //! Self-help groups and their members.
 
+pub mod rules;
+
+pub use rules::{GroupRules, RulesError};
+
 use crate::ledger::{BookId, MemberId};
 use crate::money::Currency;
 use chrono::NaiveDate;

@@ -12,6 +12,7 @@ pub mod shg {
     pub const VOLUNTARY_SAVINGS: &str = "2010";
     pub const SOCIAL_FUND: &str = "2100";
     pub const BANK_LOAN_PAYABLE: &str = "2200";
+    pub const CIF_PAYABLE: &str = "2210";
     pub const REVOLVING_FUND: &str = "3000";
     pub const SURPLUS: &str = "3100";
     pub const INTEREST_INCOME: &str = "4000";
@@ -20,6 +21,7 @@ pub mod shg {
     pub const OTHER_INCOME: &str = "4090";
     pub const EXPENSES: &str = "5000";
     pub const WRITE_OFFS: &str = "5010";
+    pub const BORROWING_INTEREST: &str = "5020";
 
     /// Header accounts whose detail lives in one sub-account per member.
     pub const PER_MEMBER: [&str; 4] = [
@@ -66,7 +68,7 @@ const fn per_member(code: &'static str, name: &'static str, account_type: Accoun
     }
 }
 
-const SHG_CHART: [Template; 16] = {
+const SHG_CHART: [Template; 18] = {
     use shg::*;
     use AccountType::*;
     [
@@ -78,6 +80,7 @@ const SHG_CHART: [Template; 16] = {
         per_member(VOLUNTARY_SAVINGS, "Member voluntary savings", Liability),
         t(SOCIAL_FUND, "Social / welfare fund", Liability),
         t(BANK_LOAN_PAYABLE, "Bank loan payable", Liability),
+        t(CIF_PAYABLE, "Community investment fund payable", Liability),
         t(REVOLVING_FUND, "Revolving fund / grants received", Equity),
         t(SURPLUS, "Surplus / retained earnings", Equity),
         t(INTEREST_INCOME, "Interest income", Income),
@@ -86,6 +89,7 @@ const SHG_CHART: [Template; 16] = {
         t(OTHER_INCOME, "Other income", Income),
         t(EXPENSES, "Expenses", Expense),
         t(WRITE_OFFS, "Loans written off", Expense),
+        t(BORROWING_INTEREST, "Interest paid on borrowings", Expense),
     ]
 };
 

@@ -146,4 +146,14 @@ pub trait LoanStore: Send + Sync {
     /// Every loan of a group (or of all groups), with its current state, in
     /// three queries however many loans there are.
     async fn loans(&self, group_id: Option<GroupId>) -> StoreResult<Vec<LoanWithState>>;
+
+    /// Every loan disbursed on or before `as_of` as it stood at the end of
+    /// that day: the schedule version then in force (a later reschedule does
+    /// not rewrite the arrears history), payments and charges up to that day,
+    /// and the status it had then.
+    async fn loans_as_of(
+        &self,
+        group_id: Option<GroupId>,
+        as_of: NaiveDate,
+    ) -> StoreResult<Vec<LoanWithState>>;
 }

@@ -371,7 +371,18 @@ macro_rules! impl_loan_store {
                     loan_id: LoanId,
                     version: i32,
                     rows: &[(u32, NaiveDate, Parts)],
+                    effective_on: NaiveDate,
                 ) -> StoreResult<()> {
+                    // Arrears as of a past date read the version in force then.
+                    sqlx::query(
+                        "INSERT INTO loan_schedule_versions (loan_id, version, effective_on) \
+                         VALUES ($1, $2, $3)",
+                    )
+                    .bind(loan_id)
+                    .bind(version)
+                    .bind(effective_on)
+                    .execute(&mut *tx)
+                    .await?;
                     for chunk in rows.chunks(500) {
                         let mut qb = sqlx::QueryBuilder::<$db>::new(
                             "INSERT INTO loan_installments (loan_id, version, number, due_date, \
@@ -433,7 +444,7 @@ macro_rules! impl_loan_store {
                     Self::insert_adjustments(&mut *tx, loan.id, loan.schedule_version, &moved, on, None)
                         .await?;
                     let version = loan.schedule_version + 1;
-                    Self::insert_installments(&mut *tx, loan.id, version, rows).await?;
+                    Self::insert_installments(&mut *tx, loan.id, version, rows, on).await?;
                     sqlx::query("UPDATE loans SET schedule_version = $1 WHERE id = $2")
                         .bind(version)
                         .bind(loan.id)
@@ -680,7 +691,7 @@ macro_rules! impl_loan_store {
                     let schedule = generate(&loan.settings.terms(loan.principal, on, first_due, units))?;
                     let entry = accounts.disbursement(loan.principal, on, key, &format!("loan {}", loan.id))?;
                     let entry_id = Self::post_one(&mut tx, &entry).await?;
-                    Self::insert_installments(&mut tx, loan.id, 1, &schedule_rows(&schedule)).await?;
+                    Self::insert_installments(&mut tx, loan.id, 1, &schedule_rows(&schedule), on).await?;
                     sqlx::query(
                         "UPDATE loans SET status = 'active', disbursed_on = $1, \
                          disbursement_entry_id = $2, schedule_version = 1 WHERE id = $3",
@@ -951,7 +962,40 @@ macro_rules! impl_loan_store {
                 }
 
                 async fn loans(&self, group_id: Option<GroupId>) -> StoreResult<Vec<LoanWithState>> {
-                    let scope = "FROM loans l WHERE ($1 IS NULL OR l.group_id = $1)";
+                    self.load_loans(group_id, None).await
+                }
+
+                async fn loans_as_of(
+                    &self,
+                    group_id: Option<GroupId>,
+                    as_of: NaiveDate,
+                ) -> StoreResult<Vec<LoanWithState>> {
+                    self.load_loans(group_id, Some(as_of)).await
+                }
+            }
+
+            impl $store {
+                /// Loans with their state now, or as they stood at the end of
+                /// `as_of`: the schedule version then in force, payments and
+                /// charges up to that day, and the status they had then.
+                async fn load_loans(
+                    &self,
+                    group_id: Option<GroupId>,
+                    as_of: Option<NaiveDate>,
+                ) -> StoreResult<Vec<LoanWithState>> {
+                    let (disbursed, version, paid, adjusted) = if as_of.is_some() {
+                        (
+                            "AND l.disbursed_on <= $2",
+                            "JOIN (SELECT loan_id, MAX(version) AS version FROM loan_schedule_versions \
+                             WHERE effective_on <= $2 GROUP BY loan_id) v \
+                             ON v.loan_id = x.loan_id AND v.version = x.version",
+                            "AND x.paid_on <= $2",
+                            "AND x.on_date <= $2",
+                        )
+                    } else {
+                        ("", "AND x.version = l.schedule_version", "", "")
+                    };
+                    let scope = format!("FROM loans l WHERE ($1 IS NULL OR l.group_id = $1) {disbursed}");
                     let rows: Vec<LoanRow> = sqlx::query_as(&format!(
                         "SELECT l.id, l.group_id, l.member_id, l.product_id, l.source, l.purpose, \
                          l.principal, l.settings, l.status, l.applied_on, l.approved_on, l.resolution, \
@@ -959,30 +1003,41 @@ macro_rules! impl_loan_store {
                          {scope} ORDER BY l.id"
                     ))
                     .bind(group_id)
+                    .bind(as_of)
                     .fetch_all(&self.pool)
                     .await?;
-                    let current = "JOIN loans l ON l.id = x.loan_id AND x.version = l.schedule_version \
-                                   WHERE ($1 IS NULL OR l.group_id = $1)";
+                    let rows_of = |filter: &str| {
+                        format!(
+                            "JOIN loans l ON l.id = x.loan_id {version} \
+                             WHERE ($1 IS NULL OR l.group_id = $1) {filter}"
+                        )
+                    };
                     let installments: Vec<InstallmentRow> = sqlx::query_as(&format!(
                         "SELECT x.loan_id, x.number, x.due_date, x.principal, x.interest, x.fee, \
-                         x.penalty FROM loan_installments x {current} ORDER BY x.loan_id, x.number"
+                         x.penalty FROM loan_installments x {} ORDER BY x.loan_id, x.number",
+                        rows_of("")
                     ))
                     .bind(group_id)
+                    .bind(as_of)
                     .fetch_all(&self.pool)
                     .await?;
                     let allocations: Vec<AllocationRow> = sqlx::query_as(&format!(
                         "SELECT x.loan_id, x.entry_id, x.paid_on, x.installment, x.component, \
-                         x.amount FROM loan_allocations x {current} \
-                         ORDER BY x.loan_id, x.paid_on, x.entry_id"
+                         x.amount FROM loan_allocations x {} \
+                         ORDER BY x.loan_id, x.paid_on, x.entry_id",
+                        rows_of(paid)
                     ))
                     .bind(group_id)
+                    .bind(as_of)
                     .fetch_all(&self.pool)
                     .await?;
                     let adjustments: Vec<AdjustmentRow> = sqlx::query_as(&format!(
                         "SELECT x.loan_id, x.installment, x.component, x.kind, x.amount \
-                         FROM loan_adjustments x {current} ORDER BY x.loan_id, x.id"
+                         FROM loan_adjustments x {} ORDER BY x.loan_id, x.id",
+                        rows_of(adjusted)
                     ))
                     .bind(group_id)
+                    .bind(as_of)
                     .fetch_all(&self.pool)
                     .await?;
                     let mut by_loan: HashMap<i64, (Vec<InstallmentRow>, Vec<AllocationRow>, Vec<AdjustmentRow>)> =
@@ -998,7 +1053,14 @@ macro_rules! impl_loan_store {
                     }
                     rows.into_iter()
                         .map(|row| {
-                            let loan: Loan = row.try_into()?;
+                            let mut loan: Loan = row.try_into()?;
+                            if let Some(date) = as_of {
+                                // Closed or written off later: still active then.
+                                if loan.closed_on.is_some_and(|closed| closed > date) {
+                                    loan.status = LoanStatus::Active;
+                                    loan.closed_on = None;
+                                }
+                            }
                             let (i, a, d) = by_loan.remove(&loan.id).unwrap_or_default();
                             Ok(LoanWithState { state: assemble(i, a, d)?, loan })
                         })

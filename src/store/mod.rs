@@ -3,6 +3,9 @@
 //! each backend adds only its connection set-up and migrations.
 
 mod error;
+pub mod funds;
+#[macro_use]
+mod funds_sql;
 pub mod loans;
 pub mod pg_cluster;
 #[macro_use]
@@ -55,10 +58,11 @@ pub struct GroupSetup {
     pub members: Vec<Member>,
 }
 
+pub use funds::{BorrowingOperation, FundsStore, ShareOutDone, ShareOutRequest};
 pub use loans::{Fund, LoanApplication, LoanOperation, LoanStore, LoanWithState, Reschedule};
 
 #[async_trait]
-pub trait Store: LoanStore + Send + Sync {
+pub trait Store: LoanStore + FundsStore + Send + Sync {
     fn backend(&self) -> Backend;
 
     /// Applies the embedded migrations that have not run yet.

@@ -33,5 +33,6 @@ impl PgStore {
     }
 }
 
+impl_funds_store!(PgStore, sqlx::Postgres, " FOR UPDATE");
 impl_loan_store!(PgStore, sqlx::Postgres, " FOR UPDATE");
 impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);

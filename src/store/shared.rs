@@ -902,7 +902,7 @@ macro_rules! impl_store {
 }
 
 /// Each check selects one text column: a description of each problem found.
-pub(super) const VERIFY_CHECKS: [(&str, &str); 10] = [
+pub(super) const VERIFY_CHECKS: [(&str, &str); 13] = [
     (
         "maintained balances equal the sum of postings",
         "SELECT 'account ' || a.code || ' of book ' || CAST(a.book_id AS TEXT) \
@@ -991,6 +991,40 @@ pub(super) const VERIFY_CHECKS: [(&str, &str); 10] = [
             - COALESCE((SELECT SUM(d.amount) FROM loan_adjustments d WHERE d.loan_id = l.id \
                          AND d.component = 'principal' AND d.kind = 'waiver' \
                          AND d.entry_id IS NOT NULL), 0)",
+    ),
+    (
+        "each loan's schedule versions record when they took effect",
+        "SELECT 'loan ' || CAST(l.id AS TEXT) || ': schedule version ' \
+            || CAST(l.schedule_version AS TEXT) || ' has no effective date' \
+         FROM loans l WHERE l.schedule_version > 0 AND NOT EXISTS \
+              (SELECT 1 FROM loan_schedule_versions v \
+                WHERE v.loan_id = l.id AND v.version = l.schedule_version)",
+    ),
+    (
+        "what the group owes its lenders equals their schedules less repayments",
+        "SELECT 'group ' || CAST(g.id AS TEXT) || ': account ' || a.code || ' holds ' \
+            || CAST(-a.balance AS TEXT) || ', borrowings say ' || CAST(owed AS TEXT) \
+         FROM (SELECT g.id, g.book_id, src.code, \
+                 COALESCE((SELECT SUM(b.principal) FROM group_borrowings b \
+                            WHERE b.group_id = g.id AND b.source = src.source), 0) \
+               - COALESCE((SELECT SUM(x.amount) FROM group_borrowing_allocations x \
+                            JOIN group_borrowings b ON b.id = x.borrowing_id \
+                            WHERE b.group_id = g.id AND b.source = src.source \
+                              AND x.component = 'principal'), 0) AS owed \
+               FROM shg_groups g \
+               CROSS JOIN (SELECT 'bank-linkage' AS source, '2200' AS code \
+                           UNION ALL SELECT 'community-investment-fund', '2210') src) g \
+         JOIN accounts a ON a.book_id = g.book_id AND a.code = g.code \
+         WHERE -a.balance <> g.owed",
+    ),
+    (
+        "each repayable borrowing's schedule adds up to its principal",
+        "SELECT 'borrowing ' || CAST(b.id AS TEXT) || ': schedule principal ' \
+            || CAST(COALESCE(SUM(i.principal), 0) AS TEXT) || ' for a principal of ' \
+            || CAST(b.principal AS TEXT) \
+         FROM group_borrowings b LEFT JOIN group_borrowing_installments i ON i.borrowing_id = b.id \
+         WHERE b.source <> 'revolving-fund' \
+         GROUP BY b.id, b.principal HAVING COALESCE(SUM(i.principal), 0) <> b.principal",
     ),
     (
         "every book's trial balance is zero",

@@ -30,6 +30,14 @@ impl VerifyReport {
         self.checks.iter().all(|c| c.problem_count == 0)
     }
 
+    /// Every listed finding, prefixed with its check's name.
+    pub fn problems(&self) -> Vec<String> {
+        self.checks
+            .iter()
+            .flat_map(|c| c.problems.iter().map(move |p| format!("{}: {p}", c.name)))
+            .collect()
+    }
+
     pub fn problem_count(&self) -> usize {
         self.checks.iter().map(|c| c.problem_count).sum()
     }

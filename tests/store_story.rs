@@ -174,7 +174,7 @@ async fn story(store: &dyn Store, raw: Raw<'_>) {
     let tb = store.trial_balance(g.book.id, None).await.unwrap();
     assert!(tb.is_balanced());
     assert_eq!(tb.total_debits(), 74_500);
-    assert_eq!(tb.lines.len(), 12 + 3 * 4, "postable accounts only");
+    assert_eq!(tb.lines.len(), 14 + 3 * 4, "postable accounts only");
     let tb_then = store.trial_balance(g.book.id, Some(day(10))).await.unwrap();
     assert!(tb_then.is_balanced());
     assert_eq!(tb_then.total_debits(), 15_500);

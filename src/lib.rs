@@ -5,11 +5,13 @@
 //! `outcomes`, `reports`) are pure domain code; `store` persists it on SQLite
 //! or PostgreSQL; `web` serves it; `cli` and `config` wire it to the command line.
 
+pub mod auth;
 pub mod bench;
 pub mod borrowings;
 pub mod cli;
 pub mod config;
 pub mod groups;
+pub mod i18n;
 pub mod ledger;
 pub mod loans;
 pub mod money;

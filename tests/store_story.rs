@@ -62,9 +62,9 @@ async fn story(store: &dyn Store, raw: Raw<'_>) {
     let g = lotus(store, "Lotus SHG").await;
     let other = lotus(store, "Iris SHG").await;
 
-    // The chart: 18 group accounts, 4 per member.
+    // The chart: 19 group accounts, 4 per member.
     let accounts = store.accounts(g.book.id).await.unwrap();
-    assert_eq!(accounts.len(), 18 + 3 * 4);
+    assert_eq!(accounts.len(), 19 + 3 * 4);
     assert_eq!(g.setup.members.len(), 3);
     assert!(g.savings[0].member_id == Some(g.setup.members[0].id));
     let header = accounts.iter().find(|a| a.code == "2000").unwrap();
@@ -174,7 +174,7 @@ async fn story(store: &dyn Store, raw: Raw<'_>) {
     let tb = store.trial_balance(g.book.id, None).await.unwrap();
     assert!(tb.is_balanced());
     assert_eq!(tb.total_debits(), 74_500);
-    assert_eq!(tb.lines.len(), 14 + 3 * 4, "postable accounts only");
+    assert_eq!(tb.lines.len(), 15 + 3 * 4, "postable accounts only");
     let tb_then = store.trial_balance(g.book.id, Some(day(10))).await.unwrap();
     assert!(tb_then.is_balanced());
     assert_eq!(tb_then.total_debits(), 15_500);

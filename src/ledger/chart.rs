@@ -22,6 +22,7 @@ pub mod shg {
     pub const EXPENSES: &str = "5000";
     pub const WRITE_OFFS: &str = "5010";
     pub const BORROWING_INTEREST: &str = "5020";
+    pub const CASH_DIFFERENCES: &str = "5030";
 
     /// Header accounts whose detail lives in one sub-account per member.
     pub const PER_MEMBER: [&str; 4] = [
@@ -68,7 +69,7 @@ const fn per_member(code: &'static str, name: &'static str, account_type: Accoun
     }
 }
 
-const SHG_CHART: [Template; 18] = {
+const SHG_CHART: [Template; 19] = {
     use shg::*;
     use AccountType::*;
     [
@@ -90,6 +91,11 @@ const SHG_CHART: [Template; 18] = {
         t(EXPENSES, "Expenses", Expense),
         t(WRITE_OFFS, "Loans written off", Expense),
         t(BORROWING_INTEREST, "Interest paid on borrowings", Expense),
+        t(
+            CASH_DIFFERENCES,
+            "Cash differences (shortage less overage)",
+            Expense,
+        ),
     ]
 };
 

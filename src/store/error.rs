@@ -72,6 +72,16 @@ impl From<sqlx::Error> for StoreError {
         ) {
             return StoreError::Duplicate("a member with this code is already in the group".into());
         }
+        if names("users_username_unique", "users.username") {
+            return StoreError::Duplicate("a user with this username already exists".into());
+        }
+        if names("member_logins_code_unique", "member_logins.login_code") {
+            return StoreError::Duplicate(
+                "this member code already signs in a member of another group: give her a code \
+                 unique across the program"
+                    .into(),
+            );
+        }
         if names("accounts_code_unique", "accounts.book_id, accounts.code") {
             return StoreError::Duplicate(
                 "an account with this code is already in the book".into(),

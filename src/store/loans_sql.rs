@@ -168,6 +168,122 @@ macro_rules! impl_loan_store {
                         .ok_or_else(|| StoreError::Corrupt("a loan entry posted nothing".into()))
                 }
 
+                /// `disburse_loan` inside a transaction the caller commits (a meeting
+                /// posts many operations all or nothing).
+                pub(super) async fn disburse_in(
+                    tx: &mut sqlx::Transaction<'static, $db>,
+                    loan_id: LoanId,
+                    on: NaiveDate,
+                    first_due: Option<NaiveDate>,
+                    from: Fund,
+                    key: &IdempotencyKey,
+                ) -> StoreResult<LoanOperation> {
+                    let loan = Self::lock_loan(tx, loan_id).await?;
+                    if let Some(op) = Self::replay(tx, &loan, key, "disbursed", on, None).await? {
+                        return Ok(op);
+                    }
+                    expect_status(&loan, LoanStatus::Approved, "disbursed")?;
+                    let accounts = Self::loan_accounts(tx, &loan, from).await?;
+                    let units = accounts.book.currency.minor_units();
+                    let schedule = generate(&loan.settings.terms(loan.principal, on, first_due, units))?;
+                    let entry = accounts.disbursement(loan.principal, on, key, &format!("loan {}", loan.id))?;
+                    let entry_id = Self::post_one(tx, &entry).await?;
+                    Self::insert_installments(tx, loan.id, 1, &schedule_rows(&schedule), on).await?;
+                    sqlx::query(
+                        "UPDATE loans SET status = 'active', disbursed_on = $1, \
+                         disbursement_entry_id = $2, schedule_version = 1 WHERE id = $3",
+                    )
+                    .bind(on)
+                    .bind(entry_id)
+                    .bind(loan.id)
+                    .execute(&mut **tx)
+                    .await?;
+                    Self::record_event(tx, loan.id, on, "disbursed", None, None, Some(entry_id)).await?;
+                    let loan = Self::lock_loan(tx, loan_id).await?;
+                    Ok(LoanOperation { loan, entry_id, replayed: false, allocation: Vec::new() })
+                }
+
+                /// `repay_loan` inside a transaction the caller commits (a meeting
+                /// posts many operations all or nothing).
+                pub(super) async fn repay_in(
+                    tx: &mut sqlx::Transaction<'static, $db>,
+                    loan_id: LoanId,
+                    amount: i64,
+                    on: NaiveDate,
+                    into: Fund,
+                    key: &IdempotencyKey,
+                ) -> StoreResult<LoanOperation> {
+                    let mut loan = Self::lock_loan(tx, loan_id).await?;
+                    if let Some(op) = Self::replay(tx, &loan, key, "repaid", on, Some(amount)).await? {
+                        return Ok(op);
+                    }
+                    expect_status(&loan, LoanStatus::Active, "repaid")?;
+                    if loan.disbursed_on.is_some_and(|d| on < d) {
+                        return Err(StoreError::Invalid(
+                            "a repayment cannot be dated before the disbursement".into(),
+                        ));
+                    }
+                    let mut state = Self::state_of(tx, &loan).await?;
+                    let lines = allocation::allocate(&state, amount, on, loan.settings.allocation)?;
+                    let accounts = Self::loan_accounts(tx, &loan, into).await?;
+                    let entry = accounts.repayment(&lines, on, key, &format!("loan {}", loan.id))?;
+                    let entry_id = Self::post_one(tx, &entry).await?;
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO loan_allocations (entry_id, loan_id, version, installment, \
+                         component, amount, paid_on) ",
+                    );
+                    qb.push_values(&lines, |mut row, l| {
+                        row.push_bind(entry_id)
+                            .push_bind(loan.id)
+                            .push_bind(loan.schedule_version)
+                            .push_bind(l.installment as i32)
+                            .push_bind(l.component.as_str())
+                            .push_bind(l.amount)
+                            .push_bind(on);
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                    Self::record_event(tx, loan.id, on, "repaid", None, None, Some(entry_id)).await?;
+                    allocation::apply(&mut state, on, &lines);
+                    if state.outstanding_total() == 0 {
+                        Self::set_status(tx, loan.id, LoanStatus::Closed, Some(on)).await?;
+                        loan.status = LoanStatus::Closed;
+                        loan.closed_on = Some(on);
+                    } else if lines.iter().any(|l| {
+                        l.component == Component::Principal
+                            && state
+                                .installments
+                                .iter()
+                                .any(|i| i.number == l.installment && i.due_date > on)
+                    }) {
+                        // Principal paid ahead of schedule: the product says
+                        // whether the rest is recomputed or shortened.
+                        let units = accounts.book.currency.minor_units();
+                        let terms = loan.settings.terms(loan.principal, loan.disbursed_on.unwrap_or(on), None, units);
+                        let rescheduled = allocation::reschedule_after_prepayment(
+                            &terms, &state, on, loan.settings.prepayment,
+                        )?;
+                        if rescheduled != state.installments {
+                            let rows: Vec<(u32, NaiveDate, Parts)> = rescheduled
+                                .iter()
+                                .map(|i| {
+                                    let mut left = Parts::default();
+                                    for c in Component::ALL {
+                                        *left.get_mut(c) = i.outstanding(c).max(0);
+                                    }
+                                    (i.number, i.due_date, left)
+                                })
+                                .filter(|(_, _, p)| p.total() > 0)
+                                .collect();
+                            loan.schedule_version =
+                                Self::new_version(tx, &loan, &state, &rows, on).await?;
+                            Self::record_event(tx, loan.id, on, "prepayment-rescheduled", None, None, None)
+                                .await?;
+                        }
+                    }
+                    // The loan as it now stands, without reading it back.
+                                        Ok(LoanOperation { loan, entry_id, replayed: false, allocation: lines })
+                }
+
                 async fn lock_loan(tx: Exec<'_>, id: LoanId) -> StoreResult<Loan> {
                     let row: Option<LoanRow> =
                         sqlx::query_as(&format!("{LOAN_COLUMNS} WHERE id = $1{}", $lock))
@@ -681,30 +797,9 @@ macro_rules! impl_loan_store {
                     key: &IdempotencyKey,
                 ) -> StoreResult<LoanOperation> {
                     let (_guard, mut tx) = self.begin_write().await?;
-                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
-                    if let Some(op) = Self::replay(&mut tx, &loan, key, "disbursed", on, None).await? {
-                        return Ok(op);
-                    }
-                    expect_status(&loan, LoanStatus::Approved, "disbursed")?;
-                    let accounts = Self::loan_accounts(&mut tx, &loan, from).await?;
-                    let units = accounts.book.currency.minor_units();
-                    let schedule = generate(&loan.settings.terms(loan.principal, on, first_due, units))?;
-                    let entry = accounts.disbursement(loan.principal, on, key, &format!("loan {}", loan.id))?;
-                    let entry_id = Self::post_one(&mut tx, &entry).await?;
-                    Self::insert_installments(&mut tx, loan.id, 1, &schedule_rows(&schedule), on).await?;
-                    sqlx::query(
-                        "UPDATE loans SET status = 'active', disbursed_on = $1, \
-                         disbursement_entry_id = $2, schedule_version = 1 WHERE id = $3",
-                    )
-                    .bind(on)
-                    .bind(entry_id)
-                    .bind(loan.id)
-                    .execute(&mut *tx)
-                    .await?;
-                    Self::record_event(&mut tx, loan.id, on, "disbursed", None, None, Some(entry_id)).await?;
-                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
+                    let done = Self::disburse_in(&mut tx, loan_id, on, first_due, from, key).await?;
                     tx.commit().await?;
-                    Ok(LoanOperation { loan, entry_id, replayed: false, allocation: Vec::new() })
+                    Ok(done)
                 }
 
                 async fn repay_loan(
@@ -716,76 +811,9 @@ macro_rules! impl_loan_store {
                     key: &IdempotencyKey,
                 ) -> StoreResult<LoanOperation> {
                     let (_guard, mut tx) = self.begin_write().await?;
-                    let mut loan = Self::lock_loan(&mut tx, loan_id).await?;
-                    if let Some(op) = Self::replay(&mut tx, &loan, key, "repaid", on, Some(amount)).await? {
-                        return Ok(op);
-                    }
-                    expect_status(&loan, LoanStatus::Active, "repaid")?;
-                    if loan.disbursed_on.is_some_and(|d| on < d) {
-                        return Err(StoreError::Invalid(
-                            "a repayment cannot be dated before the disbursement".into(),
-                        ));
-                    }
-                    let mut state = Self::state_of(&mut tx, &loan).await?;
-                    let lines = allocation::allocate(&state, amount, on, loan.settings.allocation)?;
-                    let accounts = Self::loan_accounts(&mut tx, &loan, into).await?;
-                    let entry = accounts.repayment(&lines, on, key, &format!("loan {}", loan.id))?;
-                    let entry_id = Self::post_one(&mut tx, &entry).await?;
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO loan_allocations (entry_id, loan_id, version, installment, \
-                         component, amount, paid_on) ",
-                    );
-                    qb.push_values(&lines, |mut row, l| {
-                        row.push_bind(entry_id)
-                            .push_bind(loan.id)
-                            .push_bind(loan.schedule_version)
-                            .push_bind(l.installment as i32)
-                            .push_bind(l.component.as_str())
-                            .push_bind(l.amount)
-                            .push_bind(on);
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                    Self::record_event(&mut tx, loan.id, on, "repaid", None, None, Some(entry_id)).await?;
-                    allocation::apply(&mut state, on, &lines);
-                    if state.outstanding_total() == 0 {
-                        Self::set_status(&mut tx, loan.id, LoanStatus::Closed, Some(on)).await?;
-                        loan.status = LoanStatus::Closed;
-                        loan.closed_on = Some(on);
-                    } else if lines.iter().any(|l| {
-                        l.component == Component::Principal
-                            && state
-                                .installments
-                                .iter()
-                                .any(|i| i.number == l.installment && i.due_date > on)
-                    }) {
-                        // Principal paid ahead of schedule: the product says
-                        // whether the rest is recomputed or shortened.
-                        let units = accounts.book.currency.minor_units();
-                        let terms = loan.settings.terms(loan.principal, loan.disbursed_on.unwrap_or(on), None, units);
-                        let rescheduled = allocation::reschedule_after_prepayment(
-                            &terms, &state, on, loan.settings.prepayment,
-                        )?;
-                        if rescheduled != state.installments {
-                            let rows: Vec<(u32, NaiveDate, Parts)> = rescheduled
-                                .iter()
-                                .map(|i| {
-                                    let mut left = Parts::default();
-                                    for c in Component::ALL {
-                                        *left.get_mut(c) = i.outstanding(c).max(0);
-                                    }
-                                    (i.number, i.due_date, left)
-                                })
-                                .filter(|(_, _, p)| p.total() > 0)
-                                .collect();
-                            loan.schedule_version =
-                                Self::new_version(&mut tx, &loan, &state, &rows, on).await?;
-                            Self::record_event(&mut tx, loan.id, on, "prepayment-rescheduled", None, None, None)
-                                .await?;
-                        }
-                    }
-                    // The loan as it now stands, without reading it back.
+                    let done = Self::repay_in(&mut tx, loan_id, amount, on, into, key).await?;
                     tx.commit().await?;
-                    Ok(LoanOperation { loan, entry_id, replayed: false, allocation: lines })
+                    Ok(done)
                 }
 
                 async fn charge_late_fines(&self, loan_id: LoanId, as_of: NaiveDate) -> StoreResult<i64> {

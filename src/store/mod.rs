@@ -2,6 +2,9 @@
 //! same behaviour. The SQL is shared where the dialects agree (`shared.rs`);
 //! each backend adds only its connection set-up and migrations.
 
+pub mod auth;
+#[macro_use]
+mod auth_sql;
 mod error;
 pub mod funds;
 #[macro_use]
@@ -58,11 +61,12 @@ pub struct GroupSetup {
     pub members: Vec<Member>,
 }
 
+pub use auth::{AuthStore, Role, SessionOwner, User, UserId};
 pub use funds::{BorrowingOperation, FundsStore, ShareOutDone, ShareOutRequest};
 pub use loans::{Fund, LoanApplication, LoanOperation, LoanStore, LoanWithState, Reschedule};
 
 #[async_trait]
-pub trait Store: LoanStore + FundsStore + Send + Sync {
+pub trait Store: LoanStore + FundsStore + AuthStore + Send + Sync {
     fn backend(&self) -> Backend;
 
     /// Applies the embedded migrations that have not run yet.

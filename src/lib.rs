@@ -14,6 +14,7 @@ pub mod groups;
 pub mod i18n;
 pub mod ledger;
 pub mod loans;
+pub mod meetings;
 pub mod money;
 pub mod reports;
 pub mod savings;

@@ -131,7 +131,7 @@ macro_rules! impl_funds_store {
             type Tx = sqlx::Transaction<'static, $db>;
 
             impl $store {
-                async fn group_book(tx: Exec<'_>, group_id: GroupId) -> StoreResult<Book> {
+                pub(super) async fn group_book(tx: Exec<'_>, group_id: GroupId) -> StoreResult<Book> {
                     let row: Option<BookRow> = sqlx::query_as(
                         "SELECT b.id, b.kind, b.name, b.currency FROM books b \
                          JOIN shg_groups g ON g.book_id = b.id WHERE g.id = $1",
@@ -142,7 +142,7 @@ macro_rules! impl_funds_store {
                     row.ok_or_else(|| StoreError::not_found("group", group_id))?.try_into()
                 }
 
-                async fn accounts_by_code(
+                pub(super) async fn accounts_by_code(
                     tx: Exec<'_>,
                     book_id: i64,
                     codes: &[&str],
@@ -263,7 +263,7 @@ macro_rules! impl_funds_store {
                 }
 
                 /// The entry already posted under `key` in the group's book.
-                async fn keyed_entry(
+                pub(super) async fn keyed_entry(
                     tx: Exec<'_>,
                     book_id: i64,
                     key: &IdempotencyKey,
@@ -278,7 +278,7 @@ macro_rules! impl_funds_store {
                     .await?)
                 }
 
-                async fn post_in(tx: &mut Tx, entry: &$crate::ledger::NewEntry) -> StoreResult<PostOutcome> {
+                pub(super) async fn post_in(tx: &mut Tx, entry: &$crate::ledger::NewEntry) -> StoreResult<PostOutcome> {
                     Self::post_in_tx(tx, std::slice::from_ref(entry))
                         .await?
                         .into_iter()

@@ -281,7 +281,7 @@ macro_rules! impl_loan_store {
                         }
                     }
                     // The loan as it now stands, without reading it back.
-                                        Ok(LoanOperation { loan, entry_id, replayed: false, allocation: lines })
+                    Ok(LoanOperation { loan, entry_id, replayed: false, allocation: lines })
                 }
 
                 async fn lock_loan(tx: Exec<'_>, id: LoanId) -> StoreResult<Loan> {

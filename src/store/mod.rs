@@ -10,6 +10,9 @@ pub mod funds;
 #[macro_use]
 mod funds_sql;
 pub mod loans;
+pub mod meetings;
+#[macro_use]
+mod meetings_sql;
 pub mod pg_cluster;
 #[macro_use]
 mod shared;
@@ -64,9 +67,10 @@ pub struct GroupSetup {
 pub use auth::{AuthStore, Role, SessionOwner, User, UserId};
 pub use funds::{BorrowingOperation, FundsStore, ShareOutDone, ShareOutRequest};
 pub use loans::{Fund, LoanApplication, LoanOperation, LoanStore, LoanWithState, Reschedule};
+pub use meetings::{BankReading, CashCount, MeetingRecord, MeetingStore};
 
 #[async_trait]
-pub trait Store: LoanStore + FundsStore + AuthStore + Send + Sync {
+pub trait Store: LoanStore + FundsStore + AuthStore + MeetingStore + Send + Sync {
     fn backend(&self) -> Backend;
 
     /// Applies the embedded migrations that have not run yet.

@@ -1,0 +1,274 @@
+//! A meeting posted all or nothing on both backends: thrift, voluntary
+//! savings, a repayment, a fine, a withdrawal and an expense in one go; a
+//! re-sent form (also twenty at once) saves it once; a bad line posts nothing.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::*;
+use sakhi::groups::GroupRules;
+use sakhi::ledger::{chart, IdempotencyKey};
+use sakhi::loans::product::{templates, LoanSource};
+use sakhi::meetings::{Expense, MeetingDraft, MemberLines};
+use sakhi::store::{Fund, LoanApplication, Store, StoreError};
+use std::sync::Arc;
+
+fn date(m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, m, d).unwrap()
+}
+
+fn key(k: &str) -> IdempotencyKey {
+    IdempotencyKey::new(k).unwrap()
+}
+
+#[tokio::test]
+async fn meetings_on_sqlite() {
+    let db = Arc::new(sqlite().await);
+    story(&db.store).await;
+    let store: Arc<dyn Store> = Arc::new(db_clone_sqlite(&db).await);
+    storm(store).await;
+}
+
+#[tokio::test]
+async fn meetings_on_postgres() {
+    let Some(db) = postgres().await else { return };
+    story(&db.store).await;
+    let store: Arc<dyn Store> = Arc::new(database_in(&db.cluster).await);
+    storm(store).await;
+}
+
+async fn db_clone_sqlite(db: &SqliteDb) -> sakhi::store::sqlite::SqliteStore {
+    sakhi::store::sqlite::SqliteStore::open(&format!("sqlite:{}", db.store.path().display()))
+        .await
+        .unwrap()
+}
+
+async fn cash(store: &dyn Store, g: &Lotus) -> i64 {
+    store.balance(g.cash.id).await.unwrap()
+}
+
+async fn story(store: &dyn Store) {
+    let g = lotus(store, "Meeting SHG").await;
+    let group = g.setup.group.id;
+    let [m1, m2, m3] = [0, 1, 2].map(|i| g.setup.members[i].id);
+    store
+        .set_group_rules(
+            group,
+            &GroupRules {
+                thrift_amount: 5_000,
+                ..GroupRules::default()
+            },
+        )
+        .await
+        .unwrap();
+    // M002 has ₹300 of voluntary savings and an active loan of ₹3,000.
+    let seed = sakhi::savings::deposit(
+        &g.book,
+        &g.cash,
+        &g.voluntary[1],
+        30_000,
+        date(1, 1),
+        &key("seed"),
+    )
+    .unwrap();
+    store.post(&seed).await.unwrap();
+    let loan = store
+        .apply_for_loan(&LoanApplication {
+            group_id: group,
+            member_id: m2,
+            product_id: None,
+            settings: templates()[0].1.clone(),
+            source: LoanSource::GroupFund,
+            purpose: "pickles".into(),
+            principal: 300_000,
+            applied_on: date(1, 2),
+        })
+        .await
+        .unwrap();
+    store
+        .decide_loan(loan.id, true, date(1, 2), "R-1")
+        .await
+        .unwrap();
+    store
+        .disburse_loan(loan.id, date(1, 3), None, Fund::Bank, &key("disb"))
+        .await
+        .unwrap();
+    let cash_before = cash(store, &g).await;
+
+    let draft = MeetingDraft {
+        group_id: group,
+        held_on: date(2, 7),
+        members: vec![
+            MemberLines {
+                member_id: m1,
+                present: true,
+                thrift: 5_000,
+                voluntary: 2_000,
+                ..MemberLines::default()
+            },
+            MemberLines {
+                member_id: m2,
+                present: true,
+                thrift: 10_000,
+                fine: 1_000,
+                withdrawal: 10_000,
+                repayments: vec![(loan.id, 50_000)],
+                ..MemberLines::default()
+            },
+            MemberLines {
+                member_id: m3,
+                present: false,
+                social_fund: 500,
+                ..MemberLines::default()
+            },
+        ],
+        withdrawal_resolution: Some("R-2026-09".into()),
+        disbursements: vec![],
+        expenses: vec![Expense {
+            description: "register book".into(),
+            amount: 3_000,
+        }],
+        cash_counted: Some(cash_before + 55_500),
+    };
+    let saved = store
+        .record_meeting(&draft, &key("meeting-1"), None)
+        .await
+        .unwrap();
+    assert!(!saved.replayed);
+    // In: 50 + 20 + 100 + 10 + 5 + 500 = ₹685; out: 100 + 30 = ₹130.
+    assert_eq!(saved.meeting.cash_in, 68_500);
+    assert_eq!(saved.meeting.cash_out, 13_000);
+    assert_eq!(saved.meeting.expected_cash, cash_before + 55_500);
+    assert_eq!(saved.meeting.cash_difference(), Some(0));
+    assert_eq!(saved.meeting.present, 2);
+    assert_eq!(saved.meeting.enrolled, 3);
+    assert_eq!(saved.entry_ids.len(), 8);
+    assert_eq!(cash(store, &g).await, cash_before + 55_500);
+    assert_eq!(store.balance(g.voluntary[1].id).await.unwrap(), -20_000);
+
+    // The same form again: the saved meeting, nothing posted twice.
+    let again = store
+        .record_meeting(&draft, &key("meeting-1"), None)
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.meeting, saved.meeting);
+    assert_eq!(cash(store, &g).await, cash_before + 55_500);
+
+    // Bad meetings post nothing at all.
+    let cash_now = cash(store, &g).await;
+    let entries_before = store.verify().await.unwrap().entries;
+    let mut overdrawn = draft.clone();
+    overdrawn.members[1].repayments.clear();
+    overdrawn.members[1].withdrawal = 50_000;
+    assert!(matches!(
+        store
+            .record_meeting(&overdrawn, &key("meeting-2"), None)
+            .await,
+        Err(StoreError::InsufficientBalance { .. })
+    ));
+    let mut overpaid = draft.clone();
+    overpaid.members[1].withdrawal = 0;
+    overpaid.members[1].repayments = vec![(loan.id, 99_000_000)];
+    assert!(matches!(
+        store
+            .record_meeting(&overpaid, &key("meeting-3"), None)
+            .await,
+        Err(StoreError::Allocation(_))
+    ));
+    let other = lotus(store, "Other SHG").await;
+    let mut stranger = draft.clone();
+    stranger.members[0].member_id = other.setup.members[0].id;
+    assert!(matches!(
+        store.record_meeting(&stranger, &key("meeting-4"), None).await,
+        Err(StoreError::Invalid(m)) if m.contains("not in this group")
+    ));
+    let mut wrong_loan = draft.clone();
+    wrong_loan.members[0].repayments = vec![(loan.id, 100)];
+    assert!(matches!(
+        store.record_meeting(&wrong_loan, &key("meeting-5"), None).await,
+        Err(StoreError::Invalid(m)) if m.contains("not a loan of member")
+    ));
+    let mut odd_thrift = draft.clone();
+    odd_thrift.members[0].thrift = 7_000;
+    assert!(matches!(
+        store.record_meeting(&odd_thrift, &key("meeting-6"), None).await,
+        Err(StoreError::Invalid(m)) if m.contains("thrift")
+    ));
+    assert_eq!(cash(store, &g).await, cash_now);
+    assert_eq!(store.verify().await.unwrap().entries, entries_before);
+    assert_eq!(store.meetings(group, 10).await.unwrap().len(), 1);
+
+    // Cash count: ₹20 short, recorded with a reason.
+    let count = store
+        .record_cash_count(
+            group,
+            date(2, 8),
+            cash_now - 2_000,
+            "counting error at the close",
+            &key("count-1"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(count.difference(), -2_000);
+    assert_eq!(cash(store, &g).await, cash_now - 2_000);
+    let differences = store
+        .account_by_code(g.book.id, chart::shg::CASH_DIFFERENCES)
+        .await
+        .unwrap();
+    assert_eq!(store.balance(differences.id).await.unwrap(), 2_000);
+    assert!(matches!(
+        store.record_cash_count(group, date(2, 8), 1, "", &key("count-2"), None).await,
+        Err(StoreError::Invalid(m)) if m.contains("reason")
+    ));
+    let reading = store
+        .record_bank_reading(group, date(2, 8), 123_400, None)
+        .await
+        .unwrap();
+    assert_eq!(reading.books, -300_000);
+    assert_eq!(
+        store.latest_bank_reading(group).await.unwrap(),
+        Some(reading)
+    );
+    assert!(store.verify().await.unwrap().is_ok());
+}
+
+/// Twenty submissions of the same meeting form at once: one meeting, and
+/// every answer describes it.
+async fn storm(store: Arc<dyn Store>) {
+    let g = lotus(store.as_ref(), "Storm SHG").await;
+    let draft = MeetingDraft {
+        group_id: g.setup.group.id,
+        held_on: date(3, 1),
+        members: vec![MemberLines {
+            member_id: g.setup.members[0].id,
+            present: true,
+            thrift: 5_000,
+            ..MemberLines::default()
+        }],
+        withdrawal_resolution: None,
+        disbursements: vec![],
+        expenses: vec![],
+        cash_counted: None,
+    };
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let store = store.clone();
+        let draft = draft.clone();
+        tasks.push(tokio::spawn(async move {
+            store.record_meeting(&draft, &key("storm"), None).await
+        }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    let mut fresh = 0;
+    for t in tasks {
+        let record = t.await.unwrap().unwrap();
+        ids.insert(record.meeting.id);
+        fresh += usize::from(!record.replayed);
+    }
+    assert_eq!(ids.len(), 1);
+    assert_eq!(fresh, 1);
+    assert_eq!(store.balance(g.cash.id).await.unwrap(), 5_000);
+    assert!(store.verify().await.unwrap().is_ok());
+}

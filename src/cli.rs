@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,6 +44,9 @@ pub enum Command {
         /// Address to listen on, host:port (default 127.0.0.1:8080).
         #[arg(long, env = "SAKHI_BIND", value_name = "ADDR")]
         bind: Option<String>,
+        /// Mark session cookies Secure: set this when users reach Sakhi over HTTPS.
+        #[arg(long, env = "SAKHI_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Portfolio quality (PAR, ageing, DCB) of one group or the whole program.
     Portfolio {
@@ -102,9 +104,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Serve { bind } => {
+        Command::Serve {
+            bind,
+            secure_cookies,
+        } => {
             let config = Config::resolve(cli.overrides(bind.clone()))?;
-            serve(config).await?;
+            serve(config, *secure_cookies).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Schedule(args) => Ok(print_schedule(args)),
@@ -145,17 +150,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+/// On an empty database, the first program admin with a one-time password
+/// that she must change at her first sign-in.
+async fn first_admin(store: &dyn store::Store) -> anyhow::Result<()> {
+    if store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let password = crate::auth::try_one_time_password()?;
+    let hash = crate::auth::hash_secret(&password)?;
+    store
+        .create_user(&store::auth::NewUser {
+            username: "admin",
+            display_name: "Program admin",
+            role: store::Role::Admin,
+            password_hash: &hash,
+            must_change_password: true,
+            lang: crate::i18n::Lang::En,
+        })
+        .await?;
+    println!("Created the program admin. Sign in as \"admin\" with this one-time password");
+    println!("(shown once; you will choose your own at first sign-in):");
+    println!();
+    println!("    {password}");
+    println!();
+    Ok(())
+}
+
+async fn serve(config: Config, secure_cookies: bool) -> anyhow::Result<()> {
     let store = store::open(&config.database_url).await?;
-    let state = web::AppState {
-        store,
-        templates: Arc::new(web::templates()?),
-    };
+    first_admin(store.as_ref()).await?;
+    let mut state = web::AppState::new(store)?;
+    state.secure_cookies = secure_cookies;
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let address = listener.local_addr()?;
     tracing::info!(database = %config.redacted_database_url(), "database ready");
     println!("Sakhi is listening on http://{address}");
-    axum::serve(listener, web::app(state))
+    let app = web::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())

@@ -57,6 +57,13 @@ pub trait MeetingStore: Send + Sync {
 
     async fn meeting(&self, id: i64) -> StoreResult<MeetingRecord>;
 
+    /// The meeting a form with this key saved, if any.
+    async fn meeting_by_key(
+        &self,
+        group_id: GroupId,
+        key: &IdempotencyKey,
+    ) -> StoreResult<Option<MeetingSummary>>;
+
     /// The group's meetings, latest first.
     async fn meetings(&self, group_id: GroupId, limit: u32) -> StoreResult<Vec<MeetingSummary>>;
 

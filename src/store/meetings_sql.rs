@@ -291,6 +291,17 @@ macro_rules! impl_meeting_store {
                     Ok(record)
                 }
 
+                async fn meeting_by_key(&self, group_id: GroupId, key: &IdempotencyKey) -> StoreResult<Option<MeetingSummary>> {
+                    let row: Option<MeetingRow> = sqlx::query_as(&format!(
+                        "{MEETING_COLUMNS} WHERE group_id = $1 AND idempotency_key = $2"
+                    ))
+                    .bind(group_id)
+                    .bind(key.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    Ok(row.map(meeting_of))
+                }
+
                 async fn meetings(&self, group_id: GroupId, limit: u32) -> StoreResult<Vec<MeetingSummary>> {
                     let rows: Vec<MeetingRow> = sqlx::query_as(&format!(
                         "{MEETING_COLUMNS} WHERE group_id = $1 ORDER BY held_on DESC, id DESC LIMIT $2"

@@ -1,11 +1,13 @@
 //! One error type for every handler: clear 4xx answers for what the caller
 //! can fix, a generic 500 (with the cause chain logged) for everything else.
+//! The API answers JSON (`AppError`); pages answer HTML (`PageError`).
 
 use crate::store::StoreError;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use serde_json::json;
+use std::collections::BTreeMap;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -13,10 +15,38 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error("template error: {0}")]
     Template(#[from] tera::Error),
+    #[error("not found")]
+    NotFound,
+    #[error("you do not have access to this")]
+    Forbidden,
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("the form has expired or did not come from this site: reload the page and try again")]
+    Csrf,
+    /// Input that breaks a rule: a message per field.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        fields: BTreeMap<String, String>,
+    },
+    #[error("too many attempts: try again in {0} seconds")]
+    TooManyAttempts(u64),
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("change your one-time password first")]
+    PasswordChangeRequired,
 }
 
 impl AppError {
-    fn status(&self) -> StatusCode {
+    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
+        let message = message.into();
+        AppError::Invalid {
+            fields: BTreeMap::from([(field.to_string(), message.clone())]),
+            message: format!("{field}: {message}"),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
         match self {
             AppError::Store(e) => match e {
                 StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
@@ -36,7 +66,38 @@ impl AppError {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
             },
-            AppError::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden | AppError::Csrf | AppError::PasswordChangeRequired => {
+                StatusCode::FORBIDDEN
+            }
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Template(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What the person is told: the error itself for 4xx, nothing internal
+    /// for 5xx (the cause chain goes to the log).
+    pub fn public_message(&self) -> String {
+        if !self.status().is_server_error() {
+            return self.to_string();
+        }
+        let mut chain = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        tracing::error!(error = %chain, "request failed");
+        "something went wrong on our side; the error has been logged".to_string()
+    }
+
+    fn fields(&self) -> BTreeMap<String, String> {
+        match self {
+            AppError::Invalid { fields, .. } => fields.clone(),
+            _ => BTreeMap::new(),
         }
     }
 }
@@ -44,19 +105,67 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = if status.is_server_error() {
-            let mut chain = self.to_string();
-            let mut source = std::error::Error::source(&self);
-            while let Some(cause) = source {
-                chain.push_str(": ");
-                chain.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            tracing::error!(error = %chain, "request failed");
-            "something went wrong on our side; the error has been logged".to_string()
-        } else {
-            self.to_string()
-        };
-        (status, Json(json!({ "error": message }))).into_response()
+        let fields = self.fields();
+        let message = self.public_message();
+        let mut response = (status, Json(json!({ "error": message, "fields": fields }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
     }
+}
+
+/// An error on an HTML page: a small page of its own, or the sign-in page
+/// when the session is missing.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(e: E) -> PageError {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self.0 {
+            AppError::Unauthenticated => return Redirect::to("/login").into_response(),
+            AppError::PasswordChangeRequired => return Redirect::to("/password").into_response(),
+            _ => {}
+        }
+        let status = self.0.status();
+        let message = self.0.public_message();
+        let title = match status {
+            StatusCode::NOT_FOUND => "Not found",
+            StatusCode::FORBIDDEN => "No access",
+            s if s.is_server_error() => "Something went wrong",
+            _ => "Please check and try again",
+        };
+        let body = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{title}</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\
+             <body><header><a href=\"/\" class=\"brand\">Sakhi</a></header><main>\
+             <h1>{title}</h1><p class=\"error\">{}</p><p><a href=\"/\">Home</a></p></main></body></html>",
+            escape(&message)
+        );
+        (status, Html(body)).into_response()
+    }
+}
+
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }

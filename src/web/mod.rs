@@ -1,16 +1,23 @@
 //! The web layer: axum routers for HTML pages and the JSON API.
 
+pub mod authz;
 mod error;
+pub mod pages;
+pub mod session;
 
-pub use error::AppError;
+pub use error::{escape, AppError, PageError};
 
+use crate::i18n::Lang;
 use crate::store::Store;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
+use session::Session;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tera::Tera;
 
@@ -18,39 +25,111 @@ use tera::Tera;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub templates: Arc<Tera>,
+    /// Mark cookies Secure (the server is behind TLS).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> Result<AppState, tera::Error> {
+        Ok(AppState {
+            store,
+            templates: Arc::new(templates()?),
+            secure_cookies: false,
+        })
+    }
+}
+
+macro_rules! embedded_templates {
+    ($($name:literal),* $(,)?) => {
+        [$(($name, include_str!(concat!("../../templates/", $name)))),*]
+    };
 }
 
 /// Templates are compiled into the binary so that `sakhi serve` runs from
 /// any folder.
 pub fn templates() -> Result<Tera, tera::Error> {
     let mut tera = Tera::default();
-    tera.add_raw_templates([
-        ("base.html", include_str!("../../templates/base.html")),
-        ("home.html", include_str!("../../templates/home.html")),
+    tera.add_raw_templates(embedded_templates![
+        "base.html",
+        "login.html",
+        "password.html",
+        "member.html",
+        "group.html",
+        "meeting_form.html",
+        "meeting_review.html",
+        "meeting.html",
+        "staff.html",
+        "passbook.html",
     ])?;
     tera.autoescape_on(vec![".html"]);
+    crate::i18n::register(&mut tera);
     Ok(tera)
 }
 
 const STYLESHEET: &str = include_str!("../../templates/style.css");
 
+/// Renders a page in the person's language.
+pub fn render(
+    state: &AppState,
+    template: &str,
+    lang: Lang,
+    mut ctx: tera::Context,
+) -> Result<Html<String>, AppError> {
+    ctx.insert("lang", lang.code());
+    ctx.insert("html_lang", lang.html_lang());
+    Ok(Html(state.templates.render(template, &ctx)?))
+}
+
+/// What every signed-in page shows: who is signed in and the form token.
+pub fn page_context(session: &Session) -> tera::Context {
+    let mut ctx = tera::Context::new();
+    ctx.insert("csrf", &session.csrf);
+    ctx.insert("me", session.principal.name());
+    ctx.insert("role", session.principal.role_key());
+    ctx
+}
+
+/// The client's address for sign-in throttling ("unknown" without one).
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        ))
+    }
+}
+
 pub fn app(state: AppState) -> Router {
+    use pages::*;
     Router::new()
-        .route("/", get(home))
+        .route("/", get(home::home))
+        .route("/login", get(login::login_page).post(login::login))
+        .route("/logout", post(login::logout))
+        .route("/password", get(login::password_page).post(login::change_password))
+        .route("/lang", post(login::set_lang))
+        .route("/me", get(member::own_page))
+        .route("/staff", get(staff::dashboard))
+        .route("/groups/{group}", get(group::group_home))
+        .route("/groups/{group}/meetings/new", get(meeting::new_meeting).post(meeting::edit_meeting))
+        .route("/groups/{group}/meetings/review", post(meeting::review_meeting))
+        .route("/groups/{group}/meetings", post(meeting::save_meeting))
+        .route("/groups/{group}/meetings/{meeting}", get(meeting::show_meeting))
+        .route("/groups/{group}/members/{member}/passbook", get(member::passbook))
         .route("/health", get(health))
         .route("/static/style.css", get(stylesheet))
+        .fallback(not_found)
         .with_state(state)
 }
 
-async fn home(State(state): State<AppState>) -> Result<Html<String>, AppError> {
-    let groups = state.store.groups().await?;
-    let books = state.store.books().await?;
-    let mut ctx = tera::Context::new();
-    ctx.insert("groups", &groups.len());
-    ctx.insert("books", &books.len());
-    ctx.insert("group_list", &groups);
-    ctx.insert("backend", &state.store.backend());
-    Ok(Html(state.templates.render("home.html", &ctx)?))
+async fn not_found() -> PageError {
+    PageError(AppError::NotFound)
 }
 
 /// 200 when the database answers, 503 when it does not: a load balancer's signal.

@@ -1,0 +1,71 @@
+//! HTML pages, one module per audience.
+
+pub mod group;
+pub mod home;
+pub mod login;
+pub mod meeting;
+pub mod member;
+pub mod staff;
+
+use crate::groups::{Group, GroupId};
+use crate::ledger::{chart, Book, TrialBalance};
+use crate::money::{Currency, Money};
+use crate::web::{AppError, AppState};
+use std::collections::HashMap;
+
+/// `₹1,25,000.00`: amounts for people, in the book's currency and grouping.
+pub fn amount(minor: i64, currency: Currency) -> String {
+    Money::from_minor(minor, currency).grouped()
+}
+
+/// `1250.00`: amounts to put back into a form field.
+pub fn plain(minor: i64, currency: Currency) -> String {
+    if minor == 0 {
+        return String::new();
+    }
+    Money::from_minor(minor, currency).plain()
+}
+
+pub struct GroupBooks {
+    pub group: Group,
+    pub book: Book,
+    /// Balances by account code, signed (debit positive).
+    pub balances: HashMap<String, i64>,
+}
+
+impl GroupBooks {
+    pub async fn load(state: &AppState, group_id: GroupId) -> Result<GroupBooks, AppError> {
+        let group = state.store.group(group_id).await?;
+        let tb: TrialBalance = state.store.trial_balance(group.book_id, None).await?;
+        let balances = tb.lines.iter().map(|l| (l.code.clone(), l.balance)).collect();
+        Ok(GroupBooks {
+            group,
+            book: tb.book,
+            balances,
+        })
+    }
+
+    pub fn balance(&self, code: &str) -> i64 {
+        self.balances.get(code).copied().unwrap_or(0)
+    }
+
+    /// What the group owes her (savings): credit balances read positive.
+    pub fn savings_of(&self, member_code: &str) -> (i64, i64) {
+        let of = |header| -self.balance(&chart::member_account_code(header, member_code));
+        (
+            of(chart::shg::COMPULSORY_SAVINGS),
+            of(chart::shg::VOLUNTARY_SAVINGS),
+        )
+    }
+
+    pub fn loan_of(&self, member_code: &str) -> i64 {
+        self.balance(&chart::member_account_code(
+            chart::shg::LOANS_TO_MEMBERS,
+            member_code,
+        ))
+    }
+
+    pub fn money(&self, minor: i64) -> String {
+        amount(minor, self.book.currency)
+    }
+}

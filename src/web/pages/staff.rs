@@ -1,0 +1,77 @@
+//! Program staff: every group's health at a glance.
+
+use super::GroupBooks;
+use crate::ledger::chart;
+use crate::loans::portfolio::par_and_ageing;
+use crate::loans::product::LoanStatus;
+use crate::web::authz::{require, Action};
+use crate::web::session::Session;
+use crate::web::{page_context, render, AppState, PageError};
+use axum::extract::State;
+use axum::response::Html;
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Serialize)]
+struct GroupHealth {
+    id: i64,
+    name: String,
+    savings: String,
+    loans_outstanding: String,
+    par30: String,
+    attendance: String,
+    last_meeting: Option<chrono::NaiveDate>,
+    cash_difference: Option<String>,
+}
+
+pub async fn dashboard(State(state): State<AppState>, session: Session) -> Result<Html<String>, PageError> {
+    require(&session.principal, Action::ProgramOverview)?;
+    let today = chrono::Local::now().date_naive();
+    let loans = state.store.loans(None).await?;
+    let latest: HashMap<i64, _> = state
+        .store
+        .latest_meetings()
+        .await?
+        .into_iter()
+        .map(|m| (m.group_id, m))
+        .collect();
+    let mut rows = Vec::new();
+    for group in state.store.groups().await? {
+        let books = GroupBooks::load(&state, group.id).await?;
+        let savings: i64 = books
+            .balances
+            .iter()
+            .filter(|(code, _)| {
+                code.starts_with(&format!("{}-", chart::shg::COMPULSORY_SAVINGS))
+                    || code.starts_with(&format!("{}-", chart::shg::VOLUNTARY_SAVINGS))
+            })
+            .map(|(_, b)| -b)
+            .sum();
+        let active = loans
+            .iter()
+            .filter(|l| l.loan.group_id == group.id && l.loan.status == LoanStatus::Active)
+            .map(|l| &l.state);
+        let (par, _) = par_and_ageing(active, today);
+        let meeting = latest.get(&group.id);
+        rows.push(GroupHealth {
+            id: group.id,
+            name: group.name.clone(),
+            savings: books.money(savings),
+            loans_outstanding: books.money(par.principal_outstanding),
+            par30: format!("{:.1}%", par.ratio(30) * rust_decimal::Decimal::from(100)),
+            attendance: meeting
+                .filter(|m| m.enrolled > 0)
+                .map(|m| format!("{}%", m.present * 100 / m.enrolled))
+                .unwrap_or_else(|| "–".into()),
+            last_meeting: meeting.map(|m| m.held_on),
+            cash_difference: meeting
+                .and_then(|m| m.cash_difference())
+                .filter(|d| *d != 0)
+                .map(|d| books.money(d)),
+        });
+    }
+    let mut ctx = page_context(&session);
+    ctx.insert("groups", &rows);
+    ctx.insert("today", &today);
+    Ok(render(&state, "staff.html", session.lang, ctx)?)
+}

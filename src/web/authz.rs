@@ -104,11 +104,23 @@ mod tests {
             groups: vec![1],
         };
         assert!(allowed(&t, Action::KeepBooks(1)));
-        assert!(matches!(require(&t, Action::KeepBooks(2)), Err(AppError::NotFound)));
-        assert!(matches!(require(&t, Action::Approve(1)), Err(AppError::Forbidden)));
-        assert!(matches!(require(&t, Action::Administer), Err(AppError::Forbidden)));
+        assert!(matches!(
+            require(&t, Action::KeepBooks(2)),
+            Err(AppError::NotFound)
+        ));
+        assert!(matches!(
+            require(&t, Action::Approve(1)),
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            require(&t, Action::Administer),
+            Err(AppError::Forbidden)
+        ));
         assert!(require_member(&t, &member(5, 1)).is_ok());
-        assert!(matches!(require_member(&t, &member(6, 2)), Err(AppError::NotFound)));
+        assert!(matches!(
+            require_member(&t, &member(6, 2)),
+            Err(AppError::NotFound)
+        ));
     }
 
     #[test]
@@ -125,7 +137,13 @@ mod tests {
         let m = Principal::Member(member(5, 1));
         assert!(allowed(&m, Action::OwnPage));
         assert!(require_member(&m, &member(5, 1)).is_ok());
-        assert!(matches!(require_member(&m, &member(6, 1)), Err(AppError::NotFound)));
-        assert!(matches!(require(&m, Action::ReadGroup(1)), Err(AppError::NotFound)));
+        assert!(matches!(
+            require_member(&m, &member(6, 1)),
+            Err(AppError::NotFound)
+        ));
+        assert!(matches!(
+            require(&m, Action::ReadGroup(1)),
+            Err(AppError::NotFound)
+        ));
     }
 }

@@ -107,11 +107,13 @@ impl IntoResponse for AppError {
         let status = self.status();
         let fields = self.fields();
         let message = self.public_message();
-        let mut response = (status, Json(json!({ "error": message, "fields": fields }))).into_response();
+        let mut response =
+            (status, Json(json!({ "error": message, "fields": fields }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }

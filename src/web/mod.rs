@@ -112,16 +112,31 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(home::home))
         .route("/login", get(login::login_page).post(login::login))
         .route("/logout", post(login::logout))
-        .route("/password", get(login::password_page).post(login::change_password))
+        .route(
+            "/password",
+            get(login::password_page).post(login::change_password),
+        )
         .route("/lang", post(login::set_lang))
         .route("/me", get(member::own_page))
         .route("/staff", get(staff::dashboard))
         .route("/groups/{group}", get(group::group_home))
-        .route("/groups/{group}/meetings/new", get(meeting::new_meeting).post(meeting::edit_meeting))
-        .route("/groups/{group}/meetings/review", post(meeting::review_meeting))
+        .route(
+            "/groups/{group}/meetings/new",
+            get(meeting::new_meeting).post(meeting::edit_meeting),
+        )
+        .route(
+            "/groups/{group}/meetings/review",
+            post(meeting::review_meeting),
+        )
         .route("/groups/{group}/meetings", post(meeting::save_meeting))
-        .route("/groups/{group}/meetings/{meeting}", get(meeting::show_meeting))
-        .route("/groups/{group}/members/{member}/passbook", get(member::passbook))
+        .route(
+            "/groups/{group}/meetings/{meeting}",
+            get(meeting::show_meeting),
+        )
+        .route(
+            "/groups/{group}/members/{member}/passbook",
+            get(member::passbook),
+        )
         .route("/health", get(health))
         .route("/static/style.css", get(stylesheet))
         .fallback(not_found)

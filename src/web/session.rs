@@ -162,7 +162,10 @@ async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, 
 impl FromRequestParts<AppState> for Session {
     type Rejection = super::PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let session = load(state, &parts.headers)
             .await?
             .ok_or(super::PageError(AppError::Unauthenticated))?;
@@ -184,7 +187,10 @@ pub struct MaybeSession(pub Option<Session>);
 impl FromRequestParts<AppState> for MaybeSession {
     type Rejection = super::PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(MaybeSession(load(state, &parts.headers).await?))
     }
 }

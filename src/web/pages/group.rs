@@ -40,7 +40,10 @@ pub async fn group_home(
     let books = GroupBooks::load(&state, group_id).await?;
     let members = state.store.members(group_id).await?;
     let today = chrono::Local::now().date_naive();
-    let names: HashMap<i64, &str> = members.iter().map(|m| (m.id, m.display_name.as_str())).collect();
+    let names: HashMap<i64, &str> = members
+        .iter()
+        .map(|m| (m.id, m.display_name.as_str()))
+        .collect();
     let rows: Vec<MemberRow> = members
         .iter()
         .map(|m| {
@@ -61,14 +64,18 @@ pub async fn group_home(
         .filter_map(|l| {
             let a = arrears(&l.state, today);
             (a.days_past_due > 0).then(|| OverdueRow {
-                member: names.get(&l.loan.member_id).copied().unwrap_or("").to_string(),
+                member: names
+                    .get(&l.loan.member_id)
+                    .copied()
+                    .unwrap_or("")
+                    .to_string(),
                 loan_id: l.loan.id,
                 amount: books.money(a.overdue.total()),
                 days: a.days_past_due,
             })
         })
         .collect();
-    overdue.sort_by(|a, b| b.days.cmp(&a.days));
+    overdue.sort_by_key(|o| std::cmp::Reverse(o.days));
     let last = state.store.meetings(group_id, 1).await?.into_iter().next();
     let next_meeting: Option<NaiveDate> = last
         .as_ref()
@@ -81,7 +88,10 @@ pub async fn group_home(
     ctx.insert("overdue", &overdue);
     ctx.insert("last_meeting", &last);
     ctx.insert("next_meeting", &next_meeting);
-    ctx.insert("keeps_books", &allowed(&session.principal, Action::KeepBooks(group_id)));
+    ctx.insert(
+        "keeps_books",
+        &allowed(&session.principal, Action::KeepBooks(group_id)),
+    );
     let groups: Vec<i64> = match &session.principal {
         Principal::Treasurer { groups, .. } => groups.clone(),
         _ => Vec::new(),

@@ -117,9 +117,15 @@ pub async fn login(
     }
     let member = field(&fields, "kind") == "member";
     let (account, secret) = if member {
-        (field(&fields, "code").trim().to_ascii_uppercase(), field(&fields, "pin"))
+        (
+            field(&fields, "code").trim().to_ascii_uppercase(),
+            field(&fields, "pin"),
+        )
     } else {
-        (auth::normalize_username(field(&fields, "username")), field(&fields, "password"))
+        (
+            auth::normalize_username(field(&fields, "username")),
+            field(&fields, "password"),
+        )
     };
     let account_key = format!("acct:{}:{account}", if member { "member" } else { "user" });
     let address_key = format!("addr:{addr}");
@@ -138,10 +144,15 @@ pub async fn login(
         let found = state.store.member_login(&account).await?;
         let hash = found.as_ref().map(|f| f.1.clone());
         let ok = verify(secret.to_string(), hash).await;
-        found.filter(|_| ok).map(|(m, _, _)| SessionOwner::Member(m.id))
+        found
+            .filter(|_| ok)
+            .map(|(m, _, _)| SessionOwner::Member(m.id))
     } else {
         let found = state.store.user_login(&account).await?;
-        let hash = found.as_ref().filter(|(u, _)| u.active).map(|f| f.1.clone());
+        let hash = found
+            .as_ref()
+            .filter(|(u, _)| u.active)
+            .map(|f| f.1.clone());
         let ok = verify(secret.to_string(), hash).await;
         found
             .filter(|(u, _)| ok && u.active)
@@ -169,7 +180,9 @@ pub async fn login(
     }
     let session_cookie = start(&state, owner).await?;
     let mut response = Redirect::to("/").into_response();
-    response.headers_mut().append(header::SET_COOKIE, session_cookie);
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, session_cookie);
     response.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(LOGIN_COOKIE, "", 0, state.secure_cookies),
@@ -177,7 +190,10 @@ pub async fn login(
     Ok(response)
 }
 
-pub async fn logout(State(state): State<AppState>, form: CheckedForm) -> Result<Response, PageError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    form: CheckedForm,
+) -> Result<Response, PageError> {
     state.store.end_session(&form.session.token_hash).await?;
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().insert(
@@ -222,7 +238,12 @@ pub async fn change_password(
     };
     if !verify(form.get("current").to_string(), Some(hash)).await {
         let message = crate::i18n::t(lang, "login.current_password_wrong").to_string();
-        return password_form(&state, session, Some(("current".into(), message)), StatusCode::UNPROCESSABLE_ENTITY);
+        return password_form(
+            &state,
+            session,
+            Some(("current".into(), message)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     if let Err(e) = auth::check_new_password(form.get("new"), form.get("repeat")) {
         let key = match e {
@@ -230,7 +251,12 @@ pub async fn change_password(
             _ => "login.password_rule",
         };
         let message = format!("{} ({e})", crate::i18n::t(lang, key));
-        return password_form(&state, session, Some(("new".into(), message)), StatusCode::UNPROCESSABLE_ENTITY);
+        return password_form(
+            &state,
+            session,
+            Some(("new".into(), message)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     let new = form.get("new").to_string();
     let hash = tokio::task::spawn_blocking(move || auth::hash_secret(&new))
@@ -241,14 +267,22 @@ pub async fn change_password(
     state.store.set_password(user.id, &hash, false).await?;
     let session_cookie = start(&state, SessionOwner::User(user.id)).await?;
     let mut response = Redirect::to("/").into_response();
-    response.headers_mut().insert(header::SET_COOKIE, session_cookie);
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session_cookie);
     Ok(response)
 }
 
-pub async fn set_lang(State(state): State<AppState>, form: CheckedForm) -> Result<Response, PageError> {
-    let lang = Lang::from_code(form.get("lang")).ok_or_else(|| AppError::invalid("lang", "choose en, hi or mni"))?;
+pub async fn set_lang(
+    State(state): State<AppState>,
+    form: CheckedForm,
+) -> Result<Response, PageError> {
+    let lang = Lang::from_code(form.get("lang"))
+        .ok_or_else(|| AppError::invalid("lang", "choose en, hi or mni"))?;
     match &form.session.principal {
-        crate::web::session::Principal::Member(m) => state.store.set_member_lang(m.id, lang).await?,
+        crate::web::session::Principal::Member(m) => {
+            state.store.set_member_lang(m.id, lang).await?
+        }
         other => {
             if let Some(u) = other.user() {
                 state.store.set_user_lang(u.id, lang).await?;

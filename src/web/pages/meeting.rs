@@ -112,6 +112,9 @@ struct FormView {
     cash_counted: String,
     withdrawal_resolution: String,
     errors: BTreeMap<String, String>,
+    /// Errors about fields the form does not have (another group's member,
+    /// an unknown loan): shown at the top, named.
+    stray_errors: Vec<(String, String)>,
 }
 
 fn today() -> NaiveDate {
@@ -164,12 +167,40 @@ impl FormView {
             cash_counted: String::new(),
             withdrawal_resolution: String::new(),
             errors: BTreeMap::new(),
+            stray_errors: Vec::new(),
         })
     }
 
     /// The form as it was posted, to show again with its errors.
-    fn posted(b: &Books, fields: &[(String, String)], errors: BTreeMap<String, String>) -> FormView {
+    fn posted(
+        b: &Books,
+        fields: &[(String, String)],
+        errors: BTreeMap<String, String>,
+    ) -> FormView {
         let today = today();
+        let mut shown: std::collections::HashSet<String> =
+            ["key", "held_on", "cash_counted", "withdrawal_resolution"]
+                .into_iter()
+                .map(String::from)
+                .collect();
+        for m in &b.members {
+            for f in [
+                "present",
+                "thrift",
+                "voluntary",
+                "fine",
+                "social_fund",
+                "withdrawal",
+            ] {
+                shown.insert(format!("m{}_{f}", m.id));
+            }
+        }
+        shown.extend(b.active.iter().map(|l| format!("loan{}_repay", l.loan.id)));
+        shown.extend(b.approved.iter().map(|l| format!("disburse{}", l.id)));
+        for i in 0..EXPENSE_ROWS {
+            shown.insert(format!("expense{i}_description"));
+            shown.insert(format!("expense{i}_amount"));
+        }
         let members = b
             .members
             .iter()
@@ -212,13 +243,22 @@ impl FormView {
                 .collect(),
             cash_counted: get(fields, "cash_counted").to_string(),
             withdrawal_resolution: get(fields, "withdrawal_resolution").to_string(),
+            stray_errors: errors
+                .iter()
+                .filter(|(name, _)| !shown.contains(name.as_str()))
+                .map(|(n, m)| (n.clone(), m.clone()))
+                .collect(),
             errors,
         }
     }
 }
 
 fn approved_fields(b: &Books, checked: impl Fn(i64) -> bool) -> Vec<ApprovedField> {
-    let names: HashMap<i64, &str> = b.members.iter().map(|m| (m.id, m.display_name.as_str())).collect();
+    let names: HashMap<i64, &str> = b
+        .members
+        .iter()
+        .map(|m| (m.id, m.display_name.as_str()))
+        .collect();
     b.approved
         .iter()
         .map(|l| ApprovedField {
@@ -233,7 +273,11 @@ fn approved_fields(b: &Books, checked: impl Fn(i64) -> bool) -> Vec<ApprovedFiel
 
 /// Reads the posted form into a meeting draft, naming each bad field. Fields
 /// for members or loans this group does not have are refused, not ignored.
-fn parse(b: &Books, fields: &[(String, String)], lang: Lang) -> (MeetingDraft, BTreeMap<String, String>) {
+fn parse(
+    b: &Books,
+    fields: &[(String, String)],
+    lang: Lang,
+) -> (MeetingDraft, BTreeMap<String, String>) {
     let currency = b.currency();
     let mut errors = BTreeMap::new();
     let mut amount = |name: &str| -> i64 {
@@ -273,7 +317,9 @@ fn parse(b: &Books, fields: &[(String, String)], lang: Lang) -> (MeetingDraft, B
     }
     let expenses = (0..EXPENSE_ROWS)
         .filter_map(|i| {
-            let description = get(fields, &format!("expense{i}_description")).trim().to_string();
+            let description = get(fields, &format!("expense{i}_description"))
+                .trim()
+                .to_string();
             let value = amount(&format!("expense{i}_amount"));
             (!description.is_empty() || value != 0).then_some(Expense {
                 description,
@@ -281,7 +327,8 @@ fn parse(b: &Books, fields: &[(String, String)], lang: Lang) -> (MeetingDraft, B
             })
         })
         .collect();
-    let cash_counted = (!get(fields, "cash_counted").trim().is_empty()).then(|| amount("cash_counted"));
+    let cash_counted =
+        (!get(fields, "cash_counted").trim().is_empty()).then(|| amount("cash_counted"));
     let member_ids: Vec<i64> = b.members.iter().map(|m| m.id).collect();
     let active_ids: Vec<i64> = b.active.iter().map(|l| l.loan.id).collect();
     let approved_ids: Vec<i64> = b.approved.iter().map(|l| l.id).collect();
@@ -296,16 +343,25 @@ fn parse(b: &Books, fields: &[(String, String)], lang: Lang) -> (MeetingDraft, B
                 Some(id) if !value.is_empty() => disbursements.push(id),
                 Some(_) => {}
                 None => {
-                    errors.insert(name.clone(), crate::i18n::t(lang, "field.unknown_loan").to_string());
+                    errors.insert(
+                        name.clone(),
+                        crate::i18n::t(lang, "field.unknown_loan").to_string(),
+                    );
                 }
             }
         } else if let Some(id) = id_after("loan") {
             if !id.is_some_and(|id| active_ids.contains(&id)) {
-                errors.insert(name.clone(), crate::i18n::t(lang, "field.unknown_loan").to_string());
+                errors.insert(
+                    name.clone(),
+                    crate::i18n::t(lang, "field.unknown_loan").to_string(),
+                );
             }
         } else if let Some(id) = id_after("m") {
             if !id.is_some_and(|id| member_ids.contains(&id)) {
-                errors.insert(name.clone(), crate::i18n::t(lang, "field.unknown_member").to_string());
+                errors.insert(
+                    name.clone(),
+                    crate::i18n::t(lang, "field.unknown_member").to_string(),
+                );
             }
         }
     }
@@ -320,7 +376,10 @@ fn parse(b: &Books, fields: &[(String, String)], lang: Lang) -> (MeetingDraft, B
         cash_counted,
     };
     if held_on.is_err() {
-        errors.insert("held_on".into(), crate::i18n::t(lang, "field.not_a_date").to_string());
+        errors.insert(
+            "held_on".into(),
+            crate::i18n::t(lang, "field.not_a_date").to_string(),
+        );
     }
     for e in draft.check(today()) {
         let message = match e.field.as_str() {
@@ -338,18 +397,31 @@ fn parse(b: &Books, fields: &[(String, String)], lang: Lang) -> (MeetingDraft, B
                 if *value > most {
                     errors.insert(
                         format!("loan{loan_id}_repay"),
-                        crate::i18n::tr(lang, "field.above_owed", &[("amount", &b.books.money(most))]),
+                        crate::i18n::tr(
+                            lang,
+                            "field.above_owed",
+                            &[("amount", &b.books.money(most))],
+                        ),
                     );
                 }
             }
         }
         if m.withdrawal > 0 {
-            let code = b.members.iter().find(|x| x.id == m.member_id).map(|x| x.code.as_str()).unwrap_or("");
+            let code = b
+                .members
+                .iter()
+                .find(|x| x.id == m.member_id)
+                .map(|x| x.code.as_str())
+                .unwrap_or("");
             let (_, voluntary) = b.books.savings_of(code);
             if m.withdrawal > voluntary {
                 errors.insert(
                     format!("m{}_withdrawal", m.member_id),
-                    crate::i18n::tr(lang, "field.above_balance", &[("amount", &b.books.money(voluntary))]),
+                    crate::i18n::tr(
+                        lang,
+                        "field.above_balance",
+                        &[("amount", &b.books.money(voluntary))],
+                    ),
                 );
             }
         }
@@ -364,7 +436,10 @@ fn parse(b: &Books, fields: &[(String, String)], lang: Lang) -> (MeetingDraft, B
         }
     }
     if IdempotencyKey::new(get(fields, "key")).is_err() {
-        errors.insert("key".into(), "the form is incomplete: open a new meeting form".into());
+        errors.insert(
+            "key".into(),
+            "the form is incomplete: open a new meeting form".into(),
+        );
     }
     (draft, errors)
 }
@@ -382,7 +457,11 @@ fn form_page(
     ctx.insert("form", &view);
     ctx.insert("notice", &notice);
     ctx.insert("thrift_rule", &b.books.money(b.rules.thrift_amount));
-    Ok((status, render(state, "meeting_form.html", session.lang, ctx)?).into_response())
+    Ok((
+        status,
+        render(state, "meeting_form.html", session.lang, ctx)?,
+    )
+        .into_response())
 }
 
 pub async fn new_meeting(
@@ -439,7 +518,14 @@ pub async fn review_meeting(
     if !errors.is_empty() {
         let view = FormView::posted(&b, &form.fields, errors);
         let notice = crate::i18n::t(form.session.lang, "common.error_summary").to_string();
-        return form_page(&state, &form.session, &b, view, Some(notice), StatusCode::UNPROCESSABLE_ENTITY);
+        return form_page(
+            &state,
+            &form.session,
+            &b,
+            view,
+            Some(notice),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     let t = draft.totals();
     let disbursed: i64 = b
@@ -490,7 +576,9 @@ pub async fn save_meeting(
     // although the books have moved on since (its repayments are now paid).
     if let Ok(key) = IdempotencyKey::new(get(&form.fields, "key")) {
         if let Some(saved) = state.store.meeting_by_key(group_id, &key).await? {
-            return Ok(Redirect::to(&format!("/groups/{group_id}/meetings/{}", saved.id)).into_response());
+            return Ok(
+                Redirect::to(&format!("/groups/{group_id}/meetings/{}", saved.id)).into_response(),
+            );
         }
     }
     let (draft, errors) = parse(&b, &form.fields, lang);
@@ -499,22 +587,42 @@ pub async fn save_meeting(
         _ => {
             let view = FormView::posted(&b, &form.fields, errors);
             let notice = crate::i18n::t(lang, "common.error_summary").to_string();
-            return form_page(&state, &form.session, &b, view, Some(notice), StatusCode::UNPROCESSABLE_ENTITY);
+            return form_page(
+                &state,
+                &form.session,
+                &b,
+                view,
+                Some(notice),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
         }
     };
     let recorded_by = form.session.principal.user().map(|u| u.id);
     let result = state.store.record_meeting(&draft, &key, recorded_by).await;
     match result {
-        Ok(record) => Ok(Redirect::to(&format!("/groups/{group_id}/meetings/{}", record.meeting.id)).into_response()),
-        Err(e @ (StoreError::Invalid(_)
-        | StoreError::Allocation(_)
-        | StoreError::InsufficientBalance { .. }
-        | StoreError::LoanState(_)
-        | StoreError::Entry(_))) => {
+        Ok(record) => Ok(Redirect::to(&format!(
+            "/groups/{group_id}/meetings/{}",
+            record.meeting.id
+        ))
+        .into_response()),
+        Err(
+            e @ (StoreError::Invalid(_)
+            | StoreError::Allocation(_)
+            | StoreError::InsufficientBalance { .. }
+            | StoreError::LoanState(_)
+            | StoreError::Entry(_)),
+        ) => {
             let error = AppError::Store(e);
             let status = error.status();
             let view = FormView::posted(&b, &form.fields, BTreeMap::new());
-            form_page(&state, &form.session, &b, view, Some(error.public_message()), status)
+            form_page(
+                &state,
+                &form.session,
+                &b,
+                view,
+                Some(error.public_message()),
+                status,
+            )
         }
         Err(e) => Err(e.into()),
     }
@@ -542,7 +650,12 @@ pub async fn show_meeting(
     let mut entries = Vec::new();
     for id in &record.entry_ids {
         let e = state.store.entry(*id).await?;
-        let total: i64 = e.postings.iter().filter(|p| p.amount > 0).map(|p| p.amount).sum();
+        let total: i64 = e
+            .postings
+            .iter()
+            .filter(|p| p.amount > 0)
+            .map(|p| p.amount)
+            .sum();
         entries.push(EntryView {
             id: e.id,
             kind: e.kind.replace('-', " "),

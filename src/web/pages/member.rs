@@ -41,7 +41,11 @@ fn today() -> NaiveDate {
 }
 
 /// Her loans that still run, with the next installment and any arrears.
-async fn loans_of(state: &AppState, books: &GroupBooks, member: &Member) -> Result<Vec<LoanView>, AppError> {
+async fn loans_of(
+    state: &AppState,
+    books: &GroupBooks,
+    member: &Member,
+) -> Result<Vec<LoanView>, AppError> {
     let today = today();
     let loans = state.store.loans(Some(member.group_id)).await?;
     Ok(loans
@@ -97,7 +101,7 @@ async fn recent_lines(
     }
     let reversed: HashSet<i64> = lines.iter().filter_map(|(l, _)| l.reverses).collect();
     lines.retain(|(l, _)| l.reverses.is_none() && !reversed.contains(&l.entry_id));
-    lines.sort_by(|a, b| (b.0.business_date, b.0.entry_id).cmp(&(a.0.business_date, a.0.entry_id)));
+    lines.sort_by_key(|(l, _)| std::cmp::Reverse((l.business_date, l.entry_id)));
     lines.truncate(limit);
     Ok(lines
         .into_iter()
@@ -126,7 +130,13 @@ async fn recent_lines(
         .collect())
 }
 
-async fn member_page(state: &AppState, session: &Session, member: Member, template: &str, limit: usize) -> Result<Html<String>, PageError> {
+async fn member_page(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    template: &str,
+    limit: usize,
+) -> Result<Html<String>, PageError> {
     require_member(&session.principal, &member)?;
     let books = GroupBooks::load(state, member.group_id).await?;
     let (compulsory, voluntary) = books.savings_of(&member.code);
@@ -138,12 +148,21 @@ async fn member_page(state: &AppState, session: &Session, member: Member, templa
     ctx.insert("compulsory", &books.money(compulsory));
     ctx.insert("voluntary", &books.money(voluntary));
     ctx.insert("loans", &loans_of(state, &books, &member).await?);
-    ctx.insert("lines", &recent_lines(state, &books, &member, session.lang, limit).await?);
-    ctx.insert("loan_balance", &amount(books.loan_of(&member.code), books.book.currency));
+    ctx.insert(
+        "lines",
+        &recent_lines(state, &books, &member, session.lang, limit).await?,
+    );
+    ctx.insert(
+        "loan_balance",
+        &amount(books.loan_of(&member.code), books.book.currency),
+    );
     Ok(render(state, template, session.lang, ctx)?)
 }
 
-pub async fn own_page(State(state): State<AppState>, session: Session) -> Result<Html<String>, PageError> {
+pub async fn own_page(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Html<String>, PageError> {
     let Principal::Member(member) = session.principal.clone() else {
         return Err(AppError::NotFound.into());
     };

@@ -37,7 +37,11 @@ impl GroupBooks {
     pub async fn load(state: &AppState, group_id: GroupId) -> Result<GroupBooks, AppError> {
         let group = state.store.group(group_id).await?;
         let tb: TrialBalance = state.store.trial_balance(group.book_id, None).await?;
-        let balances = tb.lines.iter().map(|l| (l.code.clone(), l.balance)).collect();
+        let balances = tb
+            .lines
+            .iter()
+            .map(|l| (l.code.clone(), l.balance))
+            .collect();
         Ok(GroupBooks {
             group,
             book: tb.book,

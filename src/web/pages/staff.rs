@@ -24,7 +24,10 @@ struct GroupHealth {
     cash_difference: Option<String>,
 }
 
-pub async fn dashboard(State(state): State<AppState>, session: Session) -> Result<Html<String>, PageError> {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Html<String>, PageError> {
     require(&session.principal, Action::ProgramOverview)?;
     let today = chrono::Local::now().date_naive();
     let loans = state.store.loans(None).await?;

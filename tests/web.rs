@@ -1,0 +1,601 @@
+//! The treasurer's and member's pages through the real router on a random
+//! port, on SQLite and PostgreSQL: sign-in, the full meeting flow, idempotent
+//! re-submits (also concurrent), the authorization matrix, CSRF refusal, HTML
+//! escaping, bad input that posts nothing, sign-in throttling and page sizes.
+
+mod common;
+
+use chrono::Days;
+use common::*;
+use sakhi::auth::hash_secret;
+use sakhi::groups::{GroupRules, NewGroup, NewMember};
+use sakhi::i18n::Lang;
+use sakhi::ledger::IdempotencyKey;
+use sakhi::loans::product::{templates, LoanSource};
+use sakhi::money::Currency;
+use sakhi::store::auth::NewUser;
+use sakhi::store::{Fund, GroupSetup, LoanApplication, Role, Store};
+use sakhi::web::{app, AppState};
+use std::sync::Arc;
+
+const PASSWORD: &str = "correct horse battery";
+const PIN: &str = "2580";
+
+struct World {
+    base: String,
+    store: Arc<dyn Store>,
+    a: GroupSetup,
+    b: GroupSetup,
+    loan: i64,
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+async fn world(store: Arc<dyn Store>) -> World {
+    let joined = today() - Days::new(200);
+    let group = |name: &str, codes: &[(&str, &str)]| {
+        NewGroup::new(
+            name,
+            Currency::inr(),
+            codes
+                .iter()
+                .map(|(c, n)| NewMember::new(c, n, joined).unwrap())
+                .collect(),
+        )
+        .unwrap()
+    };
+    let a = store
+        .create_group(&group(
+            "Lotus SHG",
+            &[
+                ("LOT-01", "Sanahanbi"),
+                ("LOT-02", "<script>alert(1)</script>"),
+            ],
+        ))
+        .await
+        .unwrap();
+    let b = store
+        .create_group(&group("Iris SHG", &[("IRI-01", "Thoibi")]))
+        .await
+        .unwrap();
+    store
+        .set_group_rules(
+            a.group.id,
+            &GroupRules {
+                thrift_amount: 5_000,
+                ..GroupRules::default()
+            },
+        )
+        .await
+        .unwrap();
+    let hash = hash_secret(PASSWORD).unwrap();
+    for (username, role) in [
+        ("admin", Role::Admin),
+        ("staff", Role::Staff),
+        ("treasurer-a", Role::Treasurer),
+        ("treasurer-b", Role::Treasurer),
+    ] {
+        let user = store
+            .create_user(&NewUser {
+                username,
+                display_name: username,
+                role,
+                password_hash: &hash,
+                must_change_password: false,
+                lang: Lang::En,
+            })
+            .await
+            .unwrap();
+        match username {
+            "treasurer-a" => store.assign_treasurer(user.id, a.group.id).await.unwrap(),
+            "treasurer-b" => store.assign_treasurer(user.id, b.group.id).await.unwrap(),
+            _ => {}
+        }
+    }
+    let pin = hash_secret(PIN).unwrap();
+    for m in a.members.iter().chain(&b.members) {
+        store.set_member_pin(m.id, &pin).await.unwrap();
+    }
+    // Cash in the box and a loan for Sanahanbi, first installment overdue.
+    let seed = sakhi::savings::deposit(
+        &a.book,
+        &store.account_by_code(a.book.id, "1000").await.unwrap(),
+        &store
+            .account_by_code(a.book.id, "2010-LOT-01")
+            .await
+            .unwrap(),
+        500_000,
+        joined,
+        &IdempotencyKey::new("seed").unwrap(),
+    )
+    .unwrap();
+    store.post(&seed).await.unwrap();
+    let loan = store
+        .apply_for_loan(&LoanApplication {
+            group_id: a.group.id,
+            member_id: a.members[0].id,
+            product_id: None,
+            settings: templates()[0].1.clone(),
+            source: LoanSource::GroupFund,
+            purpose: "pickles".into(),
+            principal: 300_000,
+            applied_on: joined,
+        })
+        .await
+        .unwrap();
+    store
+        .decide_loan(loan.id, true, joined, "R-1")
+        .await
+        .unwrap();
+    store
+        .disburse_loan(
+            loan.id,
+            today() - Days::new(45),
+            None,
+            Fund::Cash,
+            &IdempotencyKey::new("disburse").unwrap(),
+        )
+        .await
+        .unwrap();
+    let state = AppState::new(store.clone()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    World {
+        base: format!("http://{addr}"),
+        store,
+        a,
+        b,
+        loan: loan.id,
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of the first `name="…" value="…"` input in the page.
+fn input(html: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + needle.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+async fn sign_in(w: &World, fields: &[(&str, &str)]) -> (reqwest::Client, reqwest::StatusCode) {
+    let c = client();
+    let page = c
+        .get(format!("{}/login", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = input(&page, "csrf");
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+    form.extend_from_slice(fields);
+    let res = c
+        .post(format!("{}/login", w.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (c, res.status())
+}
+
+async fn user(w: &World, username: &str) -> reqwest::Client {
+    let (c, status) = sign_in(
+        w,
+        &[
+            ("kind", "staff"),
+            ("username", username),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{username} signs in");
+    c
+}
+
+async fn member(w: &World, code: &str) -> reqwest::Client {
+    let (c, status) = sign_in(w, &[("kind", "member"), ("code", code), ("pin", PIN)]).await;
+    assert_eq!(status, 303, "{code} signs in");
+    c
+}
+
+async fn get(c: &reqwest::Client, url: String) -> (u16, String) {
+    let res = c.get(url).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// The meeting form as a browser would post it, with changes.
+async fn meeting_form(
+    w: &World,
+    c: &reqwest::Client,
+    changes: &[(String, String)],
+) -> Vec<(String, String)> {
+    let (status, html) = get(
+        c,
+        format!("{}/groups/{}/meetings/new", w.base, w.a.group.id),
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    let mut fields = vec![
+        ("csrf".to_string(), input(&html, "csrf")),
+        ("key".to_string(), input(&html, "key")),
+        ("held_on".to_string(), input(&html, "held_on")),
+    ];
+    for m in &w.a.members {
+        fields.push((format!("m{}_present", m.id), "1".into()));
+        fields.push((
+            format!("m{}_thrift", m.id),
+            input(&html, &format!("m{}_thrift", m.id)),
+        ));
+    }
+    fields.push((
+        format!("loan{}_repay", w.loan),
+        input(&html, &format!("loan{}_repay", w.loan)),
+    ));
+    for (k, v) in changes {
+        fields.retain(|(name, _)| name != k);
+        fields.push((k.clone(), v.clone()));
+    }
+    fields
+}
+
+async fn cash(w: &World) -> i64 {
+    let account = w.store.account_by_code(w.a.book.id, "1000").await.unwrap();
+    w.store.balance(account.id).await.unwrap()
+}
+
+async fn all(store: Arc<dyn Store>) {
+    let w = world(store).await;
+    meeting_flow(&w).await;
+    bad_input_posts_nothing(&w).await;
+    authorization_matrix(&w).await;
+    csrf_and_escaping(&w).await;
+    throttled_sign_in(&w).await;
+    page_budgets(&w).await;
+    assert!(w.store.verify().await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn pages_on_sqlite() {
+    let db = sqlite().await;
+    all(Arc::new(db.store)).await;
+}
+
+#[tokio::test]
+async fn pages_on_postgres() {
+    let Some(db) = postgres().await else { return };
+    all(Arc::new(database_in(&db.cluster).await)).await;
+}
+
+async fn meeting_flow(w: &World) {
+    let t = user(w, "treasurer-a").await;
+    let before = cash(w).await;
+    let fields = meeting_form(w, &t, &[]).await;
+    // The form pre-fills the thrift rule and what the loan owes today.
+    let thrift = &fields
+        .iter()
+        .find(|f| f.0 == format!("m{}_thrift", w.a.members[0].id))
+        .unwrap()
+        .1;
+    assert_eq!(thrift, "50.00");
+    let repay: i64 = {
+        let text = &fields
+            .iter()
+            .find(|f| f.0 == format!("loan{}_repay", w.loan))
+            .unwrap()
+            .1;
+        sakhi::money::Money::parse(text, Currency::inr(), sakhi::money::Sign::NonNegative)
+            .unwrap()
+            .minor()
+    };
+    assert!(repay > 0, "an installment is overdue");
+
+    let review = t
+        .post(format!(
+            "{}/groups/{}/meetings/review",
+            w.base, w.a.group.id
+        ))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(review.status(), 200);
+    let html = review.text().await.unwrap();
+    let expected =
+        sakhi::money::Money::from_minor(before + 10_000 + repay, Currency::inr()).grouped();
+    assert!(
+        html.contains(&expected),
+        "expected cash {expected} in {html}"
+    );
+
+    let save = |fields: Vec<(String, String)>| {
+        let t = t.clone();
+        let url = format!("{}/groups/{}/meetings", w.base, w.a.group.id);
+        async move { t.post(url).form(&fields).send().await.unwrap() }
+    };
+    // Two concurrent submits of the same form, then a third: one meeting.
+    let (first, second) = tokio::join!(save(fields.clone()), save(fields.clone()));
+    assert_eq!(first.status(), 303);
+    assert_eq!(second.status(), 303);
+    let location = first.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(second.headers()["location"].to_str().unwrap(), location);
+    let third = save(fields.clone()).await;
+    assert_eq!(third.headers()["location"].to_str().unwrap(), location);
+    assert_eq!(cash(w).await, before + 10_000 + repay);
+    assert_eq!(w.store.meetings(w.a.group.id, 10).await.unwrap().len(), 1);
+    let (status, html) = get(&t, format!("{}{location}", w.base)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Meeting saved."));
+
+    // Sanahanbi signs in and sees her savings with the new thrift.
+    let m = member(w, "lot-01").await;
+    let (status, html) = get(&m, format!("{}/me", w.base)).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Hello, Sanahanbi"));
+    assert!(
+        html.contains("₹5,050.00"),
+        "savings 5,000 + 50 thrift: {html}"
+    );
+}
+
+async fn bad_input_posts_nothing(w: &World) {
+    let t = user(w, "treasurer-a").await;
+    let before = cash(w).await;
+    let m1 = w.a.members[0].id;
+    let future = (today() + Days::new(3)).to_string();
+    let cases: Vec<(Vec<(String, String)>, String)> = vec![
+        (
+            vec![(format!("m{m1}_thrift"), "50.001".into())],
+            format!("m{m1}_thrift"),
+        ),
+        (
+            vec![(format!("m{m1}_voluntary"), "-10".into())],
+            format!("m{m1}_voluntary"),
+        ),
+        (
+            vec![(format!("m{m1}_fine"), "ten".into())],
+            format!("m{m1}_fine"),
+        ),
+        (
+            vec![(format!("m{m1}_thrift"), "99999999999999999".into())],
+            format!("m{m1}_thrift"),
+        ),
+        (vec![("held_on".into(), future)], "held_on".into()),
+        (
+            vec![("held_on".into(), "31/12/2026".into())],
+            "held_on".into(),
+        ),
+        (
+            vec![(format!("loan{}_repay", w.loan), "999999".into())],
+            format!("loan{}_repay", w.loan),
+        ),
+        (
+            vec![
+                (format!("m{m1}_withdrawal",), "999999".into()),
+                ("withdrawal_resolution".into(), "R-3".into()),
+            ],
+            format!("m{m1}_withdrawal"),
+        ),
+        (
+            vec![(format!("m{m1}_withdrawal"), "10".into())],
+            "withdrawal_resolution".into(),
+        ),
+        (
+            vec![(format!("m{}_thrift", w.b.members[0].id), "50".into())],
+            format!("m{}_thrift", w.b.members[0].id),
+        ),
+        (
+            vec![("loan999999_repay".into(), "10".into())],
+            "loan999999_repay".into(),
+        ),
+        (
+            vec![(format!("m{m1}_thrift"), "70".into())],
+            format!("m{m1}_thrift"),
+        ),
+        (
+            vec![("expense0_amount".into(), "20".into())],
+            "expense0_description".into(),
+        ),
+    ];
+    for (changes, field) in cases {
+        let fields = meeting_form(w, &t, &changes).await;
+        for url in ["review", ""] {
+            let res = t
+                .post(
+                    format!("{}/groups/{}/meetings/{url}", w.base, w.a.group.id)
+                        .trim_end_matches('/')
+                        .to_string(),
+                )
+                .form(&fields)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 422, "{changes:?} to {url}");
+            let html = res.text().await.unwrap();
+            // The message sits at the field: the field's input is followed by an error.
+            let at = html
+                .find(&format!("name=\"{field}\""))
+                .or_else(|| html.find(&format!("data-field=\"{field}\"")))
+                .unwrap_or_else(|| panic!("{field} not re-rendered"));
+            let rest = &html[at..];
+            let end = [rest.find("</tr>"), rest.find("</p>"), rest.find("</li>")]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap();
+            let near = &html[at.saturating_sub(60)..at + end];
+            assert!(
+                near.contains("class=\"error\""),
+                "no error at {field}: {changes:?}"
+            );
+        }
+    }
+    assert_eq!(cash(w).await, before);
+}
+
+async fn authorization_matrix(w: &World) {
+    let (a, b) = (w.a.group.id, w.b.group.id);
+    let ma = w.a.members[0].id;
+    let mb = w.b.members[0].id;
+    let routes = [
+        format!("/groups/{a}"),
+        format!("/groups/{a}/meetings/new"),
+        format!("/groups/{a}/members/{ma}/passbook"),
+        format!("/groups/{b}"),
+        format!("/groups/{b}/members/{mb}/passbook"),
+        format!("/groups/{a}/members/{mb}/passbook"),
+        "/me".to_string(),
+        "/staff".to_string(),
+    ];
+    // Expected status per route, in the order above.
+    let matrix: [(&str, [u16; 8]); 6] = [
+        ("anonymous", [303, 303, 303, 303, 303, 303, 303, 303]),
+        ("admin", [200, 403, 200, 200, 200, 404, 404, 200]),
+        ("staff", [200, 403, 200, 200, 200, 404, 404, 200]),
+        ("treasurer-a", [200, 200, 200, 404, 404, 404, 404, 403]),
+        ("treasurer-b", [404, 404, 404, 200, 200, 404, 404, 403]),
+        ("LOT-01", [404, 404, 200, 404, 404, 404, 200, 403]),
+    ];
+    for (who, expected) in matrix {
+        let c = match who {
+            "anonymous" => client(),
+            "LOT-01" => member(w, who).await,
+            name => user(w, name).await,
+        };
+        for (route, want) in routes.iter().zip(expected) {
+            let (status, _) = get(&c, format!("{}{route}", w.base)).await;
+            assert_eq!(status, want, "{who} GET {route}");
+        }
+    }
+    // Posting a meeting to another group is refused and posts nothing.
+    let tb = user(w, "treasurer-b").await;
+    let (_, page) = get(&tb, format!("{}/groups/{b}", w.base)).await;
+    let csrf = input(&page, "csrf");
+    let res = tb
+        .post(format!("{}/groups/{a}/meetings", w.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("key", "meeting-x"),
+            ("held_on", &today().to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+async fn csrf_and_escaping(w: &World) {
+    let t = user(w, "treasurer-a").await;
+    let before = cash(w).await;
+    let mut fields = meeting_form(w, &t, &[]).await;
+    fields.retain(|f| f.0 != "csrf");
+    fields.push(("csrf".into(), "forged".into()));
+    let res = t
+        .post(format!("{}/groups/{}/meetings", w.base, w.a.group.id))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(cash(w).await, before);
+    // Sign-in without the page's token is refused too.
+    let res = client()
+        .post(format!("{}/login", w.base))
+        .form(&[
+            ("csrf", "x"),
+            ("kind", "staff"),
+            ("username", "admin"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    let (_, html) = get(&t, format!("{}/groups/{}", w.base, w.a.group.id)).await;
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>"));
+}
+
+async fn throttled_sign_in(w: &World) {
+    for _ in 0..6 {
+        let (_, status) = sign_in(
+            w,
+            &[
+                ("kind", "staff"),
+                ("username", "staff"),
+                ("password", "wrong password!"),
+            ],
+        )
+        .await;
+        assert!(status == 401 || status == 429, "{status}");
+    }
+    // Now even the right password waits.
+    let (_, status) = sign_in(
+        w,
+        &[
+            ("kind", "staff"),
+            ("username", "staff"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(status, 429);
+    let (_, status) = sign_in(
+        w,
+        &[("kind", "member"), ("code", "LOT-01"), ("pin", "1111")],
+    )
+    .await;
+    assert_eq!(status, 401, "a wrong PIN is a plain refusal the first time");
+    w.store
+        .clear_login_failures("acct:user:staff")
+        .await
+        .unwrap();
+}
+
+async fn page_budgets(w: &World) {
+    let css = reqwest::get(format!("{}/static/style.css", w.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let m = member(w, "LOT-01").await;
+    let (_, html) = get(&m, format!("{}/me", w.base)).await;
+    assert!(
+        html.len() + css.len() <= 10 * 1024,
+        "member page {} + css {}",
+        html.len(),
+        css.len()
+    );
+    let t = user(w, "treasurer-a").await;
+    for route in [
+        format!("/groups/{}", w.a.group.id),
+        format!("/groups/{}/meetings/new", w.a.group.id),
+    ] {
+        let (_, html) = get(&t, format!("{}{route}", w.base)).await;
+        assert!(
+            html.len() + css.len() <= 40 * 1024,
+            "{route}: {} + css {}",
+            html.len(),
+            css.len()
+        );
+    }
+}

@@ -30,6 +30,21 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token for a user; it is printed once and stored only as a hash.
+    Issue {
+        /// The user the token acts as (her role decides what it may do).
+        #[arg(long)]
+        user: String,
+        /// What the token is for, e.g. "district MIS export".
+        #[arg(long)]
+        label: String,
+    },
+    /// Revoke a token by its id.
+    Revoke { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply database migrations (also done on every start).
     Migrate,
@@ -68,6 +83,9 @@ pub enum Command {
     /// Measure performance and print the figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// API bearer tokens: issue one for a user, or revoke one.
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 impl Cli {
@@ -140,6 +158,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 print!("{}", report.text(currency.minor_units()));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(command) => {
+            let config = Config::resolve(cli.overrides(None))?;
+            let store = store::open(&config.database_url).await?;
+            match command {
+                TokenCommand::Issue { user, label } => {
+                    let (id, token, role) =
+                        web::api::issue_for(store.as_ref(), user, label).await?;
+                    println!("token {id} for {user} ({role}); shown once, store it now:");
+                    println!("{token}");
+                }
+                TokenCommand::Revoke { id } => {
+                    store.revoke_api_token(*id).await?;
+                    println!("token {id} revoked");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -1,5 +1,6 @@
 //! The web layer: axum routers for HTML pages and the JSON API.
 
+pub mod api;
 pub mod authz;
 mod error;
 pub mod pages;
@@ -137,6 +138,7 @@ pub fn app(state: AppState) -> Router {
             "/groups/{group}/members/{member}/passbook",
             get(member::passbook),
         )
+        .nest("/api/v1", api::router())
         .route("/health", get(health))
         .route("/static/style.css", get(stylesheet))
         .fallback(not_found)

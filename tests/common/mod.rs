@@ -2,6 +2,8 @@
 //! backend. PostgreSQL runs in a throwaway cluster the test starts itself.
 #![allow(dead_code)]
 
+pub mod web_world;
+
 use chrono::NaiveDate;
 use sakhi::groups::{NewGroup, NewMember};
 use sakhi::ledger::{chart, Account, Book, EntryDraft, EntryKind, IdempotencyKey, NewEntry};

@@ -107,6 +107,7 @@ async fn all(store: Arc<dyn Store>) {
     csrf_and_escaping(&w).await;
     throttled_sign_in(&w).await;
     page_budgets(&w).await;
+    loan_pages(&w).await;
     assert!(w.store.verify().await.unwrap().is_ok());
 }
 
@@ -439,4 +440,118 @@ async fn page_budgets(w: &World) {
             css.len()
         );
     }
+}
+
+async fn loan_pages(w: &World) {
+    let t = user(w, "treasurer-a").await;
+    let g = w.a.group.id;
+    let (status, html) = get(&t, format!("{}/groups/{g}/loans", w.base)).await;
+    assert_eq!(status, 200, "{html}");
+    let csrf = input(&html, "csrf");
+    let post = |c: reqwest::Client, path: String, form: Vec<(&'static str, String)>| async move {
+        c.post(path).form(&form).send().await.unwrap()
+    };
+    let m2 = w.a.members[1].id.to_string();
+    // Bad input first: no loan is created.
+    let bad = post(
+        t.clone(),
+        format!("{}/groups/{g}/loans", w.base),
+        vec![
+            ("csrf", csrf.clone()),
+            ("member", m2.clone()),
+            ("purpose", "dry fish".into()),
+            ("principal", "-5".into()),
+            ("product", "0".into()),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status(), 422);
+    let stranger = post(
+        t.clone(),
+        format!("{}/groups/{g}/loans", w.base),
+        vec![
+            ("csrf", csrf.clone()),
+            ("member", w.b.members[0].id.to_string()),
+            ("purpose", "dry fish".into()),
+            ("principal", "500".into()),
+            ("product", "0".into()),
+        ],
+    )
+    .await;
+    assert_eq!(stranger.status(), 422);
+    let applied = post(
+        t.clone(),
+        format!("{}/groups/{g}/loans", w.base),
+        vec![
+            ("csrf", csrf.clone()),
+            ("member", m2.clone()),
+            ("purpose", "dry fish".into()),
+            ("principal", "1200".into()),
+            ("product", "0".into()),
+        ],
+    )
+    .await;
+    assert_eq!(applied.status(), 303);
+    let path = applied.headers()["location"].to_str().unwrap().to_string();
+    let loan_url = format!("{}{path}", w.base);
+    let decided = post(
+        t.clone(),
+        format!("{loan_url}/decision"),
+        vec![
+            ("csrf", csrf.clone()),
+            ("decision", "approve".into()),
+            ("resolution", "R-77".into()),
+        ],
+    )
+    .await;
+    assert_eq!(decided.status(), 303);
+    let (_, html) = get(&t, loan_url.clone()).await;
+    let key = input(&html, "key");
+    let paid_out = post(
+        t.clone(),
+        format!("{loan_url}/disburse"),
+        vec![
+            ("csrf", csrf.clone()),
+            ("key", key.clone()),
+            ("fund", "cash".into()),
+        ],
+    )
+    .await;
+    assert_eq!(paid_out.status(), 303);
+    let (_, html) = get(&t, loan_url.clone()).await;
+    assert!(html.contains("Repayment schedule"), "{html}");
+    // Rescheduling needs program staff.
+    let refused = post(
+        t.clone(),
+        format!("{loan_url}/reschedule"),
+        vec![
+            ("csrf", csrf.clone()),
+            ("extra_periods", "2".into()),
+            ("reason_code", "illness".into()),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
+    let s = user(w, "staff").await;
+    let (_, html) = get(&s, loan_url.clone()).await;
+    let staff_csrf = input(&html, "csrf");
+    let rescheduled = post(
+        s.clone(),
+        format!("{loan_url}/reschedule"),
+        vec![
+            ("csrf", staff_csrf),
+            ("extra_periods", "2".into()),
+            ("reason_code", "illness".into()),
+        ],
+    )
+    .await;
+    assert_eq!(rescheduled.status(), 303);
+    let loan_id: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
+    assert_eq!(
+        w.store.loan(loan_id).await.unwrap().loan.schedule_version,
+        2
+    );
+    // Another group's treasurer cannot see it.
+    let tb = user(w, "treasurer-b").await;
+    assert_eq!(get(&tb, loan_url).await.0, 404);
 }

@@ -61,6 +61,8 @@ pub fn templates() -> Result<Tera, tera::Error> {
         "meeting.html",
         "staff.html",
         "passbook.html",
+        "loans.html",
+        "loan.html",
     ])?;
     tera.autoescape_on(vec![".html"]);
     crate::i18n::register(&mut tera);
@@ -137,6 +139,22 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/groups/{group}/members/{member}/passbook",
             get(member::passbook),
+        )
+        .route("/groups/{group}/loans", get(loans::list).post(loans::apply))
+        .route("/groups/{group}/loans/{loan}", get(loans::show))
+        .route("/groups/{group}/loans/{loan}/decision", post(loans::decide))
+        .route(
+            "/groups/{group}/loans/{loan}/disburse",
+            post(loans::disburse),
+        )
+        .route("/groups/{group}/loans/{loan}/repay", post(loans::repay))
+        .route(
+            "/groups/{group}/loans/{loan}/reschedule",
+            post(loans::reschedule),
+        )
+        .route(
+            "/groups/{group}/loans/{loan}/write-off",
+            post(loans::write_off),
         )
         .nest("/api/v1", api::router())
         .route("/health", get(health))

@@ -2,6 +2,7 @@
 
 pub mod group;
 pub mod home;
+pub mod loans;
 pub mod login;
 pub mod meeting;
 pub mod member;

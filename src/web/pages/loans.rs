@@ -1,0 +1,372 @@
+//! Loans outside the meeting: application, the group's decision, payout,
+//! the schedule, a repayment between meetings; rescheduling and write-off
+//! need program staff.
+
+use super::GroupBooks;
+use crate::auth::Token;
+use crate::ledger::IdempotencyKey;
+use crate::loans::portfolio::arrears;
+use crate::loans::product::{templates, LoanSettings, LoanSource, LoanStatus};
+use crate::money::{Money, Sign};
+use crate::store::{Fund, LoanApplication, Reschedule};
+use crate::web::authz::{allowed, require, Action};
+use crate::web::session::{CheckedForm, Session};
+use crate::web::{page_context, render, AppError, AppState, PageError};
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::HashMap;
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+fn date_field(form: &CheckedForm, name: &str) -> Result<NaiveDate, AppError> {
+    let text = form.get(name).trim();
+    if text.is_empty() {
+        return Ok(today());
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| AppError::invalid(name, "a date like 2026-11-23"))?;
+    if date > today() {
+        return Err(AppError::invalid(name, "cannot be in the future"));
+    }
+    Ok(date)
+}
+
+fn key_field(form: &CheckedForm) -> Result<IdempotencyKey, AppError> {
+    IdempotencyKey::new(form.get("key"))
+        .map_err(|_| AppError::invalid("key", "the form is incomplete: reload the page"))
+}
+
+fn new_key(prefix: &str) -> Result<String, AppError> {
+    let token = Token::try_new().map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(format!("{prefix}-{}", token.as_str()))
+}
+
+#[derive(Serialize)]
+struct LoanRow {
+    id: i64,
+    member: String,
+    purpose: String,
+    status: &'static str,
+    principal: String,
+    outstanding: String,
+    days_late: u32,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Path(group_id): Path<i64>,
+) -> Result<Html<String>, PageError> {
+    require(&session.principal, Action::ReadGroup(group_id))?;
+    let books = GroupBooks::load(&state, group_id).await?;
+    let members = state.store.members(group_id).await?;
+    let names: HashMap<i64, String> = members
+        .iter()
+        .map(|m| (m.id, m.display_name.clone()))
+        .collect();
+    let today = today();
+    let rows: Vec<LoanRow> = state
+        .store
+        .loans(Some(group_id))
+        .await?
+        .iter()
+        .rev()
+        .map(|l| LoanRow {
+            id: l.loan.id,
+            member: names.get(&l.loan.member_id).cloned().unwrap_or_default(),
+            purpose: l.loan.purpose.clone(),
+            status: l.loan.status.as_str(),
+            principal: books.money(l.loan.principal),
+            outstanding: books.money(l.state.outstanding_total()),
+            days_late: if l.loan.status == LoanStatus::Active {
+                arrears(&l.state, today).days_past_due
+            } else {
+                0
+            },
+        })
+        .collect();
+    let products: Vec<(usize, &str)> = templates()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (i, t.0))
+        .collect();
+    let mut ctx = page_context(&session);
+    ctx.insert("group", &books.group);
+    ctx.insert("loans", &rows);
+    ctx.insert("members", &members);
+    ctx.insert("products", &products);
+    ctx.insert("today", &today);
+    ctx.insert(
+        "keeps_books",
+        &allowed(&session.principal, Action::KeepBooks(group_id)),
+    );
+    Ok(render(&state, "loans.html", session.lang, ctx)?)
+}
+
+pub async fn apply(
+    State(state): State<AppState>,
+    Path(group_id): Path<i64>,
+    form: CheckedForm,
+) -> Result<Response, PageError> {
+    require(&form.session.principal, Action::KeepBooks(group_id))?;
+    let books = GroupBooks::load(&state, group_id).await?;
+    let member_id: i64 = form
+        .get("member")
+        .parse()
+        .map_err(|_| AppError::invalid("member", "choose a member"))?;
+    let member = state.store.member(member_id).await?;
+    if member.group_id != group_id {
+        return Err(AppError::invalid("member", "not a member of this group").into());
+    }
+    let settings: LoanSettings = form
+        .get("product")
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| templates().into_iter().nth(i))
+        .map(|t| t.1)
+        .ok_or_else(|| AppError::invalid("product", "choose a loan product"))?;
+    let principal = Money::parse(form.get("principal"), books.book.currency, Sign::Positive)
+        .map_err(|e| AppError::invalid("principal", e.to_string()))?;
+    let purpose = form.get("purpose").trim();
+    if purpose.is_empty() || purpose.chars().count() > 100 {
+        return Err(AppError::invalid("purpose", "say which business, 1 to 100 characters").into());
+    }
+    let loan = state
+        .store
+        .apply_for_loan(&LoanApplication {
+            group_id,
+            member_id,
+            product_id: None,
+            settings,
+            source: LoanSource::GroupFund,
+            purpose: purpose.to_string(),
+            principal: principal.minor(),
+            applied_on: date_field(&form, "applied_on")?,
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/groups/{group_id}/loans/{}", loan.id)).into_response())
+}
+
+async fn scoped_loan(
+    state: &AppState,
+    group_id: i64,
+    loan_id: i64,
+) -> Result<crate::store::LoanWithState, AppError> {
+    let loan = state.store.loan(loan_id).await?;
+    if loan.loan.group_id != group_id {
+        return Err(AppError::NotFound);
+    }
+    Ok(loan)
+}
+
+#[derive(Serialize)]
+struct InstallmentRow {
+    number: u32,
+    due_date: NaiveDate,
+    principal: String,
+    interest: String,
+    due: String,
+    outstanding: String,
+    late: bool,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    Path((group_id, loan_id)): Path<(i64, i64)>,
+) -> Result<Html<String>, PageError> {
+    require(&session.principal, Action::ReadGroup(group_id))?;
+    let l = scoped_loan(&state, group_id, loan_id).await?;
+    let books = GroupBooks::load(&state, group_id).await?;
+    let member = state.store.member(l.loan.member_id).await?;
+    let today = today();
+    let rows: Vec<InstallmentRow> = l
+        .state
+        .installments
+        .iter()
+        .map(|i| InstallmentRow {
+            number: i.number,
+            due_date: i.due_date,
+            principal: books.money(i.due.principal),
+            interest: books.money(i.due.interest),
+            due: books.money(i.due.total()),
+            outstanding: books.money(i.outstanding_total()),
+            late: i.due_date < today && i.outstanding_total() > 0,
+        })
+        .collect();
+    let mut ctx = page_context(&session);
+    ctx.insert("group", &books.group);
+    ctx.insert("loan", &l.loan);
+    ctx.insert("status", l.loan.status.as_str());
+    ctx.insert("member", &member);
+    ctx.insert("principal", &books.money(l.loan.principal));
+    ctx.insert("outstanding", &books.money(l.state.outstanding_total()));
+    ctx.insert(
+        "owes_today",
+        &books.money(arrears(&l.state, today).overdue.total()),
+    );
+    ctx.insert("installments", &rows);
+    ctx.insert("today", &today);
+    ctx.insert("key", &new_key("loan")?);
+    ctx.insert(
+        "keeps_books",
+        &allowed(&session.principal, Action::KeepBooks(group_id)),
+    );
+    ctx.insert(
+        "approves",
+        &allowed(&session.principal, Action::Approve(group_id)),
+    );
+    Ok(render(&state, "loan.html", session.lang, ctx)?)
+}
+
+fn back(group_id: i64, loan_id: i64) -> Response {
+    Redirect::to(&format!("/groups/{group_id}/loans/{loan_id}")).into_response()
+}
+
+fn resolution(form: &CheckedForm) -> Result<String, AppError> {
+    let r = form.get("resolution").trim();
+    if r.is_empty() || r.chars().count() > 50 {
+        return Err(AppError::invalid(
+            "resolution",
+            "the group resolution number, 1 to 50 characters",
+        ));
+    }
+    Ok(r.to_string())
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    Path((group_id, loan_id)): Path<(i64, i64)>,
+    form: CheckedForm,
+) -> Result<Response, PageError> {
+    require(&form.session.principal, Action::KeepBooks(group_id))?;
+    scoped_loan(&state, group_id, loan_id).await?;
+    let approve = match form.get("decision") {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(AppError::invalid("decision", "approve or reject").into()),
+    };
+    state
+        .store
+        .decide_loan(
+            loan_id,
+            approve,
+            date_field(&form, "on")?,
+            &resolution(&form)?,
+        )
+        .await?;
+    Ok(back(group_id, loan_id))
+}
+
+fn fund(form: &CheckedForm) -> Result<Fund, AppError> {
+    match form.get("fund") {
+        "" | "cash" => Ok(Fund::Cash),
+        "bank" => Ok(Fund::Bank),
+        _ => Err(AppError::invalid("fund", "cash or bank")),
+    }
+}
+
+pub async fn disburse(
+    State(state): State<AppState>,
+    Path((group_id, loan_id)): Path<(i64, i64)>,
+    form: CheckedForm,
+) -> Result<Response, PageError> {
+    require(&form.session.principal, Action::KeepBooks(group_id))?;
+    scoped_loan(&state, group_id, loan_id).await?;
+    state
+        .store
+        .disburse_loan(
+            loan_id,
+            date_field(&form, "on")?,
+            None,
+            fund(&form)?,
+            &key_field(&form)?,
+        )
+        .await?;
+    Ok(back(group_id, loan_id))
+}
+
+pub async fn repay(
+    State(state): State<AppState>,
+    Path((group_id, loan_id)): Path<(i64, i64)>,
+    form: CheckedForm,
+) -> Result<Response, PageError> {
+    require(&form.session.principal, Action::KeepBooks(group_id))?;
+    scoped_loan(&state, group_id, loan_id).await?;
+    let books = GroupBooks::load(&state, group_id).await?;
+    let amount = Money::parse(form.get("amount"), books.book.currency, Sign::Positive)
+        .map_err(|e| AppError::invalid("amount", e.to_string()))?;
+    state
+        .store
+        .repay_loan(
+            loan_id,
+            amount.minor(),
+            date_field(&form, "on")?,
+            fund(&form)?,
+            &key_field(&form)?,
+        )
+        .await?;
+    Ok(back(group_id, loan_id))
+}
+
+pub async fn reschedule(
+    State(state): State<AppState>,
+    Path((group_id, loan_id)): Path<(i64, i64)>,
+    form: CheckedForm,
+) -> Result<Response, PageError> {
+    require(&form.session.principal, Action::Approve(group_id))?;
+    scoped_loan(&state, group_id, loan_id).await?;
+    let count = |name: &str| -> Result<u32, AppError> {
+        let t = form.get(name).trim();
+        if t.is_empty() {
+            return Ok(0);
+        }
+        t.parse()
+            .map_err(|_| AppError::invalid(name, "a whole number, 0 or more"))
+    };
+    let new_rate = match form.get("new_rate").trim() {
+        "" => None,
+        t => Some(
+            t.parse::<Decimal>()
+                .map_err(|_| AppError::invalid("new_rate", "a rate like 18 or 18.5"))?,
+        ),
+    };
+    state
+        .store
+        .reschedule_loan(
+            loan_id,
+            &Reschedule {
+                on: date_field(&form, "on")?,
+                extra_periods: count("extra_periods")?,
+                moratorium: count("moratorium")?,
+                new_rate,
+                reason_code: form.get("reason_code").trim().to_string(),
+            },
+        )
+        .await?;
+    Ok(back(group_id, loan_id))
+}
+
+pub async fn write_off(
+    State(state): State<AppState>,
+    Path((group_id, loan_id)): Path<(i64, i64)>,
+    form: CheckedForm,
+) -> Result<Response, PageError> {
+    require(&form.session.principal, Action::Approve(group_id))?;
+    scoped_loan(&state, group_id, loan_id).await?;
+    state
+        .store
+        .write_off_loan(
+            loan_id,
+            date_field(&form, "on")?,
+            &resolution(&form)?,
+            &key_field(&form)?,
+        )
+        .await?;
+    Ok(back(group_id, loan_id))
+}

@@ -2,6 +2,7 @@
 //! backend. PostgreSQL runs in a throwaway cluster the test starts itself.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod web_world;
 
 use chrono::NaiveDate;

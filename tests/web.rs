@@ -108,6 +108,7 @@ async fn all(store: Arc<dyn Store>) {
     throttled_sign_in(&w).await;
     page_budgets(&w).await;
     loan_pages(&w).await;
+    book_checks(&w).await;
     assert!(w.store.verify().await.unwrap().is_ok());
 }
 
@@ -554,4 +555,131 @@ async fn loan_pages(w: &World) {
     // Another group's treasurer cannot see it.
     let tb = user(w, "treasurer-b").await;
     assert_eq!(get(&tb, loan_url).await.0, 404);
+}
+
+async fn book_checks(w: &World) {
+    let t = user(w, "treasurer-a").await;
+    let g = w.a.group.id;
+    let (status, html) = get(&t, format!("{}/groups/{g}/cash", w.base)).await;
+    assert_eq!(status, 200);
+    let csrf = input(&html, "csrf");
+    let key = input(&html, "key");
+    let before = cash(w).await;
+    let counted = sakhi::money::Money::from_minor(before - 1_000, Currency::inr()).plain();
+    // A difference needs a reason; then it is posted.
+    let res = t
+        .post(format!("{}/groups/{g}/cash", w.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("key", key.as_str()),
+            ("counted", counted.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let res = t
+        .post(format!("{}/groups/{g}/cash", w.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("key", key.as_str()),
+            ("counted", counted.as_str()),
+            ("reason", "torn note"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(cash(w).await, before - 1_000);
+    let res = t
+        .post(format!("{}/groups/{g}/bank", w.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("balance", "0"),
+            ("passbook_date", &today().to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(get(&t, format!("{}/groups/{g}/bank", w.base)).await.0, 200);
+
+    // Correcting the meeting's ₹50 thrift of Sanahanbi by reversal.
+    let meeting = w.store.meetings(g, 1).await.unwrap().remove(0);
+    let record = w.store.meeting(meeting.id).await.unwrap();
+    let mut thrift = None;
+    let mut repayment = None;
+    for id in &record.entry_ids {
+        let e = w.store.entry(*id).await.unwrap();
+        match e.kind.as_str() {
+            "savings-deposit" if thrift.is_none() => thrift = Some(e.id),
+            "loan-repayment" => repayment = Some(e.id),
+            _ => {}
+        }
+    }
+    let (thrift, repayment) = (thrift.unwrap(), repayment.unwrap());
+    let res = t
+        .post(format!("{}/groups/{g}/entries/{repayment}/reverse", w.base))
+        .form(&[("csrf", csrf.as_str()), ("reason", "wrong loan")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422, "loan money is corrected on the loan");
+    let res = t
+        .post(format!("{}/groups/{g}/entries/{thrift}/reverse", w.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("reason", "typed for the wrong member"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let again = t
+        .post(format!("{}/groups/{g}/entries/{thrift}/reverse", w.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("reason", "typed for the wrong member"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        again.status().is_redirection() || again.status() == 409,
+        "{}",
+        again.status()
+    );
+    let tb = user(w, "treasurer-b").await;
+    let (_, page) = get(&tb, format!("{}/groups/{}", w.base, w.b.group.id)).await;
+    let other_csrf = input(&page, "csrf");
+    let res = tb
+        .post(format!("{}/groups/{g}/entries/{thrift}/reverse", w.base))
+        .form(&[("csrf", other_csrf.as_str()), ("reason", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+
+    // A new PIN: weak ones are refused; the member signs in with the new one.
+    let m2 = w.a.members[1].id;
+    let res = t
+        .post(format!("{}/groups/{g}/members/{m2}/pin", w.base))
+        .form(&[("csrf", csrf.as_str()), ("pin", "1234")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let res = t
+        .post(format!("{}/groups/{g}/members/{m2}/pin", w.base))
+        .form(&[("csrf", csrf.as_str()), ("pin", "731946")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, status) = sign_in(
+        w,
+        &[("kind", "member"), ("code", "LOT-02"), ("pin", "731946")],
+    )
+    .await;
+    assert_eq!(status, 303);
 }

@@ -63,6 +63,8 @@ pub fn templates() -> Result<Tera, tera::Error> {
         "passbook.html",
         "loans.html",
         "loan.html",
+        "cash.html",
+        "bank.html",
     ])?;
     tera.autoescape_on(vec![".html"]);
     crate::i18n::register(&mut tera);
@@ -140,6 +142,19 @@ pub fn app(state: AppState) -> Router {
             "/groups/{group}/members/{member}/passbook",
             get(member::passbook),
         )
+        .route(
+            "/groups/{group}/cash",
+            get(books::cash_page).post(books::count_cash),
+        )
+        .route(
+            "/groups/{group}/bank",
+            get(books::bank_page).post(books::read_passbook),
+        )
+        .route(
+            "/groups/{group}/entries/{entry}/reverse",
+            post(books::reverse),
+        )
+        .route("/groups/{group}/members/{member}/pin", post(books::set_pin))
         .route("/groups/{group}/loans", get(loans::list).post(loans::apply))
         .route("/groups/{group}/loans/{loan}", get(loans::show))
         .route("/groups/{group}/loans/{loan}/decision", post(loans::decide))

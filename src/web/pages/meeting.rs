@@ -631,6 +631,7 @@ pub async fn save_meeting(
 #[derive(Serialize)]
 struct EntryView {
     id: i64,
+    reversible: bool,
     kind: String,
     memo: String,
     amount: String,
@@ -658,6 +659,7 @@ pub async fn show_meeting(
             .sum();
         entries.push(EntryView {
             id: e.id,
+            reversible: super::books::REVERSIBLE.contains(&e.kind.as_str()),
             kind: e.kind.replace('-', " "),
             memo: e.memo.clone(),
             amount: books.money(total),
@@ -668,6 +670,10 @@ pub async fn show_meeting(
     ctx.insert("group", &books.group);
     ctx.insert("meeting", m);
     ctx.insert("entries", &entries);
+    ctx.insert(
+        "keeps_books",
+        &crate::web::authz::allowed(&session.principal, Action::KeepBooks(group_id)),
+    );
     ctx.insert("cash_in", &books.money(m.cash_in));
     ctx.insert("cash_out", &books.money(m.cash_out));
     ctx.insert("expected", &books.money(m.expected_cash));

@@ -649,6 +649,17 @@ async fn book_checks(w: &World) {
         "{}",
         again.status()
     );
+    // Her page shows the corrected picture, without the reversal clutter.
+    let m = member(w, "LOT-01").await;
+    let (_, html) = get(&m, format!("{}/me", w.base)).await;
+    assert!(
+        html.contains("₹5,000.00") && !html.contains("₹5,050.00"),
+        "the ₹50 thrift is gone: {html}"
+    );
+    assert!(
+        !html.contains("reversal") && !html.contains("Correction"),
+        "{html}"
+    );
     let tb = user(w, "treasurer-b").await;
     let (_, page) = get(&tb, format!("{}/groups/{}", w.base, w.b.group.id)).await;
     let other_csrf = input(&page, "csrf");

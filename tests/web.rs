@@ -109,6 +109,7 @@ async fn all(store: Arc<dyn Store>) {
     page_budgets(&w).await;
     loan_pages(&w).await;
     book_checks(&w).await;
+    admin_pages(&w).await;
     assert!(w.store.verify().await.unwrap().is_ok());
 }
 
@@ -693,4 +694,146 @@ async fn book_checks(w: &World) {
     )
     .await;
     assert_eq!(status, 303);
+}
+
+/// The text of the first `<code>…</code>` in the page.
+fn code_in(html: &str) -> String {
+    let start = html.find("<code>").expect("a code element") + "<code>".len();
+    html[start..].split("</code>").next().unwrap().to_string()
+}
+
+async fn admin_pages(w: &World) {
+    let s = user(w, "staff").await;
+    assert_eq!(get(&s, format!("{}/admin", w.base)).await.0, 403);
+    let admin = user(w, "admin").await;
+    let (status, html) = get(&admin, format!("{}/admin", w.base)).await;
+    assert_eq!(status, 200);
+    let csrf = input(&html, "csrf");
+    let bad = admin
+        .post(format!("{}/admin/users", w.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "Bad Name!"),
+            ("display_name", "x"),
+            ("role", "treasurer"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let made = admin
+        .post(format!("{}/admin/users", w.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "treasurer-c"),
+            ("display_name", "Memcha"),
+            ("role", "treasurer"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 200);
+    let html = made.text().await.unwrap();
+    let password = code_in(&html);
+    assert_eq!(password.len(), 16);
+    let users = w.store.users().await.unwrap();
+    let new = users.iter().find(|u| u.username == "treasurer-c").unwrap();
+    let res = admin
+        .post(format!("{}/admin/users/{}/groups", w.base, new.id))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("group", &w.a.group.id.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    // First sign-in: every page sends her to change the one-time password.
+    let (c, status) = sign_in(
+        w,
+        &[
+            ("kind", "staff"),
+            ("username", "treasurer-c"),
+            ("password", &password),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let res = c
+        .get(format!("{}/groups/{}", w.base, w.a.group.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/password");
+    let (_, html) = get(&c, format!("{}/password", w.base)).await;
+    let csrf_c = input(&html, "csrf");
+    let short = c
+        .post(format!("{}/password", w.base))
+        .form(&[
+            ("csrf", csrf_c.as_str()),
+            ("current", password.as_str()),
+            ("new", "short"),
+            ("repeat", "short"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(short.status(), 422);
+    let changed = c
+        .post(format!("{}/password", w.base))
+        .form(&[
+            ("csrf", csrf_c.as_str()),
+            ("current", password.as_str()),
+            ("new", "a much longer secret"),
+            ("repeat", "a much longer secret"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 303);
+    assert_eq!(
+        get(&c, format!("{}/groups/{}", w.base, w.a.group.id))
+            .await
+            .0,
+        200
+    );
+    // She enrolls a new member in her group.
+    let (_, html) = get(&c, format!("{}/groups/{}", w.base, w.a.group.id)).await;
+    let csrf_c = input(&html, "csrf");
+    let res = c
+        .post(format!("{}/groups/{}/members", w.base, w.a.group.id))
+        .form(&[
+            ("csrf", csrf_c.as_str()),
+            ("code", "LOT-03"),
+            ("name", "Ibemhal"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let res = c
+        .post(format!("{}/groups/{}/members", w.base, w.a.group.id))
+        .form(&[
+            ("csrf", csrf_c.as_str()),
+            ("code", "LOT 03"),
+            ("name", "Ibemhal"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(w.store.members(w.a.group.id).await.unwrap().len(), 3);
+    // Tokens: issued on the page, shown once, revoked.
+    let issued = admin
+        .post(format!("{}/admin/tokens", w.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("user", &new.id.to_string()),
+            ("label", "sync"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(issued.status(), 200);
+    assert!(code_in(&issued.text().await.unwrap()).starts_with("sakhi_"));
 }

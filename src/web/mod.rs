@@ -65,6 +65,7 @@ pub fn templates() -> Result<Tera, tera::Error> {
         "loan.html",
         "cash.html",
         "bank.html",
+        "admin.html",
     ])?;
     tera.autoescape_on(vec![".html"]);
     crate::i18n::register(&mut tera);
@@ -171,6 +172,14 @@ pub fn app(state: AppState) -> Router {
             "/groups/{group}/loans/{loan}/write-off",
             post(loans::write_off),
         )
+        .route("/admin", get(admin::admin_page))
+        .route("/admin/users", post(admin::create_user))
+        .route("/admin/users/{user}/groups", post(admin::assign_group))
+        .route("/admin/users/{user}/active", post(admin::set_active))
+        .route("/admin/groups", post(admin::create_group))
+        .route("/admin/tokens", post(admin::issue_token))
+        .route("/admin/tokens/{token}/revoke", post(admin::revoke_token))
+        .route("/groups/{group}/members", post(admin::add_member))
         .nest("/api/v1", api::router())
         .route("/health", get(health))
         .route("/static/style.css", get(stylesheet))

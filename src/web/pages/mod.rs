@@ -1,5 +1,6 @@
 //! HTML pages, one module per audience.
 
+pub mod admin;
 pub mod books;
 pub mod group;
 pub mod home;

@@ -62,6 +62,24 @@ pub enum Command {
         /// Mark session cookies Secure: set this when users reach Sakhi over HTTPS.
         #[arg(long, env = "SAKHI_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Load the invented demo books first when the database has no groups.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Load invented demo books (groups, a year of weekly meetings, loans in
+    /// every state, sign-ins) into an empty database.
+    Demo {
+        #[arg(long, default_value_t = 4)]
+        groups: u32,
+        /// Fewest and most members per group.
+        #[arg(long, default_value_t = 12)]
+        min_members: u32,
+        #[arg(long, default_value_t = 15)]
+        max_members: u32,
+        #[arg(long, default_value_t = 52)]
+        weeks: u32,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
     },
     /// Portfolio quality (PAR, ageing, DCB) of one group or the whole program.
     Portfolio {
@@ -125,9 +143,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve {
             bind,
             secure_cookies,
+            demo,
         } => {
             let config = Config::resolve(cli.overrides(bind.clone()))?;
-            serve(config, *secure_cookies).await?;
+            serve(config, *secure_cookies, *demo).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Schedule(args) => Ok(print_schedule(args)),
@@ -159,6 +178,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 print!("{}", report.text(currency.minor_units()));
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            groups,
+            min_members,
+            max_members,
+            weeks,
+            seed,
+        } => {
+            let config = Config::resolve(cli.overrides(None))?;
+            let store = store::open(&config.database_url).await?;
+            let options = crate::demo::DemoOptions {
+                groups: *groups,
+                members_per_group: (*min_members, *max_members),
+                weeks: *weeks,
+                seed: *seed,
+                ..crate::demo::DemoOptions::default()
+            };
+            let summary = crate::demo::load_demo(store.as_ref(), &options).await?;
+            println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(command) => {
@@ -211,8 +250,19 @@ async fn first_admin(store: &dyn store::Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: Config, secure_cookies: bool) -> anyhow::Result<()> {
+async fn serve(config: Config, secure_cookies: bool, demo: bool) -> anyhow::Result<()> {
     let store = store::open(&config.database_url).await?;
+    if demo {
+        if store.groups().await?.is_empty() {
+            println!("Loading the demo books (invented people and groups)…");
+            let summary =
+                crate::demo::load_demo(store.as_ref(), &crate::demo::DemoOptions::default())
+                    .await?;
+            println!("{summary}");
+        } else {
+            println!("The database already has groups: not loading the demo books.");
+        }
+    }
     first_admin(store.as_ref()).await?;
     let mut state = web::AppState::new(store)?;
     state.secure_cookies = secure_cookies;

@@ -1,0 +1,662 @@
+//! Drives the store through one group's year, meeting by meeting, the way a
+//! treasurer would: paperwork before the meeting (applications, decisions,
+//! reschedules), the meeting itself posted all or nothing, and what happens
+//! after it (write-offs, recoveries, the bank installment).
+
+use super::fixture::{Fixture, RosterGroup};
+use super::plan::{Behaviour, LoanPlan};
+use super::rng::SplitMix64;
+use crate::borrowings::{BorrowingId, BorrowingSource, NewBorrowing};
+use crate::groups::{GroupId, GroupRules, NewGroup, NewMember};
+use crate::ledger::{chart, AccountId, IdempotencyKey, LoanId, MemberId};
+use crate::loans::allocation::{payable, LateFine};
+use crate::loans::product::{LoanSettings, LoanSource, LoanStatus, ProductId};
+use crate::loans::schedule::Frequency;
+use crate::loans::state::{Component, LoanState};
+use crate::meetings::{Expense, MeetingDraft, MemberLines};
+use crate::money::Currency;
+use crate::store::{Fund, LoanApplication, LoanWithState, Reschedule, Store, UserId};
+use anyhow::{bail, ensure, Context};
+use chrono::{Datelike, Days, NaiveDate};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+/// ₹50 of compulsory thrift per meeting.
+pub const THRIFT: i64 = 5_000;
+
+/// What every group's run shares.
+pub struct Shared<'a> {
+    pub store: &'a dyn Store,
+    pub fixture: &'a Fixture,
+    pub weeks: u32,
+}
+
+struct SimMember {
+    id: MemberId,
+    /// Percent of meetings she comes to while things go well.
+    attendance: u64,
+    /// Her voluntary savings, so a withdrawal never asks for more.
+    voluntary: i64,
+    /// Meetings of thrift she still owes.
+    missed: u32,
+}
+
+struct BankLoan {
+    id: BorrowingId,
+    /// The earliest installment not yet paid; `None` once repaid.
+    next_due: Option<NaiveDate>,
+}
+
+/// Figures of one group's run.
+pub struct GroupFigures {
+    pub members: usize,
+    pub meetings: usize,
+}
+
+pub struct GroupRun<'a> {
+    shared: &'a Shared<'a>,
+    /// 1-based, as in `treasurer1` and the idempotency keys.
+    number: usize,
+    name: String,
+    group_id: GroupId,
+    cash: AccountId,
+    treasurer: UserId,
+    dates: Vec<NaiveDate>,
+    members: Vec<SimMember>,
+    plans: Vec<LoanPlan>,
+    loan_ids: Vec<Option<LoanId>>,
+    rng: SplitMix64,
+    resolutions: u32,
+    bank: Option<BankLoan>,
+    /// The program's loan products, in `templates()` order.
+    products: Vec<(ProductId, LoanSettings)>,
+}
+
+/// The meeting dates of a group: one a week, the last `offset` days before
+/// `today` (groups meet on different weekdays).
+pub fn meeting_dates(today: NaiveDate, weeks: u32, offset: u64) -> anyhow::Result<Vec<NaiveDate>> {
+    let last = today
+        .checked_sub_days(Days::new(offset))
+        .context("today is too early in the calendar")?;
+    (0..weeks)
+        .map(|w| {
+            last.checked_sub_days(Days::new(7 * u64::from(weeks - 1 - w)))
+                .context("the demo year starts before the calendar does")
+        })
+        .collect()
+}
+
+/// What the installments due by `on` still ask for: paying exactly this
+/// settles them and never prepays a later one (which would reschedule the
+/// loan behind the story's back).
+fn due_by(state: &LoanState, on: NaiveDate) -> i64 {
+    state
+        .installments
+        .iter()
+        .filter(|i| i.due_date <= on)
+        .map(|i| i.outstanding_total().max(0))
+        .sum()
+}
+
+/// Half of a payment in whole rupees, or all of it when that is under ₹1.
+fn half(amount: i64) -> i64 {
+    let half = amount / 2 / 100 * 100;
+    if half > 0 {
+        half
+    } else {
+        amount
+    }
+}
+
+fn key(text: &str) -> anyhow::Result<IdempotencyKey> {
+    IdempotencyKey::new(text).with_context(|| format!("idempotency key {text:?}"))
+}
+
+impl<'a> GroupRun<'a> {
+    /// Creates the group, its rules and its members' PINs.
+    pub async fn create(
+        shared: &'a Shared<'a>,
+        number: usize,
+        roster: &RosterGroup,
+        dates: Vec<NaiveDate>,
+        treasurer: UserId,
+        pin_hash: &str,
+        mut rng: SplitMix64,
+    ) -> anyhow::Result<GroupRun<'a>> {
+        let store = shared.store;
+        let first = *dates.first().context("a demo needs meetings")?;
+        let mut new_members = Vec::new();
+        for (code, name) in &roster.members {
+            // Founders joined a few weeks before the first recorded meeting.
+            let weeks_before = rng.range(1, 8) as u64;
+            let joined = first
+                .checked_sub_days(Days::new(7 * weeks_before))
+                .context("joining date out of range")?;
+            new_members.push(NewMember::new(code, name, joined)?);
+        }
+        let setup = store
+            .create_group(&NewGroup::new(&roster.name, Currency::inr(), new_members)?)
+            .await
+            .with_context(|| format!("creating {}", roster.name))?;
+        let group_id = setup.group.id;
+        store
+            .set_group_rules(
+                group_id,
+                &GroupRules {
+                    thrift_amount: THRIFT,
+                    ..GroupRules::default()
+                },
+            )
+            .await?;
+        store.assign_treasurer(treasurer, group_id).await?;
+        let cash = store
+            .account_by_code(setup.book.id, chart::shg::CASH)
+            .await?
+            .id;
+        let mut members = Vec::new();
+        for (code, _) in &roster.members {
+            let member = setup
+                .members
+                .iter()
+                .find(|m| &m.code == code)
+                .with_context(|| format!("member {code} was not created"))?;
+            store
+                .set_member_pin(member.id, pin_hash)
+                .await
+                .with_context(|| format!("PIN for {code}"))?;
+            members.push(SimMember {
+                id: member.id,
+                attendance: rng.range(85, 97) as u64,
+                voluntary: 0,
+                missed: 0,
+            });
+        }
+        let plans = super::plan::plan_loans(
+            shared.weeks,
+            members.len(),
+            &shared.fixture.purposes,
+            &mut rng,
+        );
+        Ok(GroupRun {
+            shared,
+            number,
+            name: roster.name.clone(),
+            group_id,
+            cash,
+            treasurer,
+            dates,
+            members,
+            loan_ids: vec![None; plans.len()],
+            plans,
+            rng,
+            resolutions: 0,
+            bank: None,
+            products: Vec::new(),
+        })
+    }
+
+    fn key(&self, suffix: &str) -> anyhow::Result<IdempotencyKey> {
+        key(&format!("demo/g{}/{suffix}", self.number))
+    }
+
+    /// The next number in the group's resolution book.
+    fn resolution(&mut self, on: NaiveDate) -> String {
+        self.resolutions += 1;
+        format!("R-{}-{:03}", on.year(), self.resolutions)
+    }
+
+    pub fn group_id(&self) -> GroupId {
+        self.group_id
+    }
+
+    /// Records every meeting of the year with the program's loan products
+    /// (in `templates()` order); returns what was made.
+    pub async fn run(
+        mut self,
+        products: &[(ProductId, LoanSettings)],
+    ) -> anyhow::Result<GroupFigures> {
+        self.products = products.to_vec();
+        let mut meetings = 0;
+        let name = self.name.clone();
+        for (w, on) in self.dates.clone().into_iter().enumerate() {
+            let week = u32::try_from(w)?;
+            let context = || format!("{name}, meeting of {on} (week {})", w + 1);
+            if week == 0 {
+                self.receive_bank_loan(on).await.with_context(context)?;
+            }
+            self.paperwork(week, on).await.with_context(context)?;
+            let loans = self.loans(on).await.with_context(context)?;
+            let cash_before = self.shared.store.balance(self.cash).await?;
+            let (draft, expected) = self.draft(week, on, &loans, cash_before);
+            let record = self
+                .shared
+                .store
+                .record_meeting(
+                    &draft,
+                    &self.key(&format!("w{}", w + 1))?,
+                    Some(self.treasurer),
+                )
+                .await
+                .with_context(context)?;
+            ensure!(
+                record.meeting.expected_cash == expected,
+                "{}: the demo expected {expected} paise in the cash box, the books say {}",
+                context(),
+                record.meeting.expected_cash
+            );
+            for (m, lines) in self.members.iter_mut().zip(&draft.members) {
+                m.voluntary += lines.voluntary - lines.withdrawal;
+            }
+            meetings += 1;
+            self.after_meeting(week, on, expected)
+                .await
+                .with_context(context)?;
+            self.plan_repeats(week, &loans);
+        }
+        Ok(GroupFigures {
+            members: self.members.len(),
+            meetings,
+        })
+    }
+
+    /// The bank linkage loan that funds the first year's lending, received
+    /// in cash on the day of the first meeting.
+    async fn receive_bank_loan(&mut self, on: NaiveDate) -> anyhow::Result<()> {
+        let store = self.shared.store;
+        let bank = &self.shared.fixture.bank;
+        let (_, base) = self
+            .products
+            .get(super::plan::BUSINESS)
+            .context("no business loan product")?;
+        let terms = LoanSettings {
+            rate: Decimal::from(bank.rate_percent_a_year),
+            installments: bank.monthly_installments,
+            ..base.clone()
+        };
+        let resolution = self.resolution(on);
+        let members = i64::try_from(self.members.len())?;
+        let op = store
+            .receive_borrowing(
+                &NewBorrowing {
+                    group_id: self.group_id,
+                    source: BorrowingSource::BankLinkage,
+                    lender: bank.lender.clone(),
+                    reference: format!(
+                        "{}/{}/{:03}",
+                        bank.reference_prefix,
+                        on.year(),
+                        self.number
+                    ),
+                    principal: members * bank.rupees_per_member * 100,
+                    received_on: on,
+                    first_due: None,
+                    terms: Some(terms),
+                    resolution,
+                },
+                Fund::Cash,
+                &self.key("bank")?,
+            )
+            .await?;
+        let state = store.borrowing(op.borrowing.id).await?.state;
+        self.bank = Some(BankLoan {
+            id: op.borrowing.id,
+            next_due: state.installments.iter().map(|i| i.due_date).min(),
+        });
+        Ok(())
+    }
+
+    /// Applications, decisions and reschedules, dated on the meeting day.
+    async fn paperwork(&mut self, week: u32, on: NaiveDate) -> anyhow::Result<()> {
+        let store = self.shared.store;
+        for idx in 0..self.plans.len() {
+            let plan = self.plans[idx].clone();
+            if plan.apply == week {
+                let (product_id, settings) = self
+                    .products
+                    .get(plan.template)
+                    .context("no such loan product")?;
+                let loan = store
+                    .apply_for_loan(&LoanApplication {
+                        group_id: self.group_id,
+                        member_id: self.members[plan.member].id,
+                        product_id: Some(*product_id),
+                        settings: settings.clone(),
+                        source: LoanSource::GroupFund,
+                        purpose: plan.purpose.clone(),
+                        principal: plan.principal,
+                        applied_on: on,
+                    })
+                    .await?;
+                self.loan_ids[idx] = Some(loan.id);
+            }
+            let Some(id) = self.loan_ids[idx] else {
+                continue;
+            };
+            if let Some(decision) = plan.decide.filter(|d| d.week == week) {
+                let resolution = self.resolution(on);
+                store
+                    .decide_loan(id, decision.approve, on, &resolution)
+                    .await?;
+            }
+            if let Behaviour::Rescheduled { stop, at, reason } = plan.behaviour {
+                if at == week {
+                    let loan = store.loan(id).await?.loan;
+                    if loan.status == LoanStatus::Active {
+                        let missed = at - stop;
+                        // Months for a monthly loan, at least one.
+                        let extra_periods = match loan.settings.frequency {
+                            Frequency::Week => missed,
+                            Frequency::Month => missed.div_ceil(4),
+                        };
+                        store
+                            .reschedule_loan(
+                                id,
+                                &Reschedule {
+                                    on,
+                                    extra_periods,
+                                    moratorium: 0,
+                                    new_rate: None,
+                                    reason_code: reason.to_string(),
+                                },
+                            )
+                            .await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The group's loans as they stand before the meeting, with late fines
+    /// charged first so that what is due includes them.
+    async fn loans(&self, on: NaiveDate) -> anyhow::Result<HashMap<LoanId, LoanWithState>> {
+        let store = self.shared.store;
+        let mut loans = store.loans(Some(self.group_id)).await?;
+        for l in loans.iter_mut() {
+            let settings = &l.loan.settings;
+            if l.loan.status != LoanStatus::Active || settings.late_fine == LateFine::None {
+                continue;
+            }
+            let grace = i64::from(settings.late_fine_grace_days);
+            // Only when an installment is late and not fined yet: charging
+            // is a write, and most weeks there is nothing to charge.
+            let unfined = l.state.installments.iter().any(|i| {
+                (on - i.due_date).num_days() > grace
+                    && i.outstanding(Component::Principal) + i.outstanding(Component::Interest) > 0
+                    && i.due.penalty == 0
+            });
+            if unfined && store.charge_late_fines(l.loan.id, on).await? > 0 {
+                *l = store.loan(l.loan.id).await?;
+            }
+        }
+        Ok(loans.into_iter().map(|l| (l.loan.id, l)).collect())
+    }
+
+    /// The meeting as the treasurer writes it down, and the cash that should
+    /// be in the box at the close.
+    fn draft(
+        &mut self,
+        week: u32,
+        on: NaiveDate,
+        loans: &HashMap<LoanId, LoanWithState>,
+        cash_before: i64,
+    ) -> (MeetingDraft, i64) {
+        let last = self.shared.weeks - 1;
+        // Social fund on the first meeting of each month.
+        let social_fund = on.day() <= 7;
+        let active = |idx: usize| {
+            self.loan_ids[idx]
+                .and_then(|id| loans.get(&id))
+                .filter(|l| l.loan.status == LoanStatus::Active)
+        };
+        let mut lines = Vec::with_capacity(self.members.len());
+        for (i, m) in self.members.iter_mut().enumerate() {
+            let hers: Vec<usize> = (0..self.plans.len())
+                .filter(|&p| self.plans[p].member == i && active(p).is_some())
+                .collect();
+            let must = hers.iter().any(|&p| self.plans[p].must_attend(week, last));
+            let defaulting = hers.iter().any(|&p| self.plans[p].in_default(week));
+            let attendance = if defaulting { 50 } else { m.attendance };
+            let present = self.rng.chance(attendance) || must;
+            let mut line = MemberLines {
+                member_id: m.id,
+                present,
+                ..MemberLines::default()
+            };
+            if !present {
+                // Absent: nothing paid this week; she may catch up later.
+                m.missed += 1;
+                lines.push(line);
+                continue;
+            }
+            line.thrift = THRIFT;
+            if m.missed > 0 && self.rng.chance(40) {
+                line.thrift += THRIFT;
+                m.missed -= 1;
+            }
+            if self.rng.chance(12) {
+                line.voluntary = self.rng.range(2, 20) * 1_000;
+            }
+            if self.rng.chance(4) {
+                // Late to the meeting.
+                line.fine = 1_000;
+            }
+            if social_fund {
+                line.social_fund = 1_000;
+            }
+            if m.voluntary >= 10_000 && self.rng.chance(3) {
+                let amount = m.voluntary * self.rng.range(30, 80) / 100 / 1_000 * 1_000;
+                line.withdrawal = amount.min(m.voluntary);
+            }
+            for &p in &hers {
+                let Some(l) = active(p) else { continue };
+                let rule = l.loan.settings.allocation;
+                let can = payable(&l.state, on, rule);
+                let due = due_by(&l.state, on).min(can);
+                let amount = match self.plans[p].behaviour {
+                    Behaviour::OnTime => due,
+                    Behaviour::Irregular => match self.rng.below(100) {
+                        0..=19 => 0,
+                        20..=44 => half(due),
+                        _ => due,
+                    },
+                    Behaviour::StopsAt(stop) | Behaviour::WrittenOff { stop, .. } => {
+                        if week < stop {
+                            due
+                        } else {
+                            0
+                        }
+                    }
+                    Behaviour::Rescheduled { stop, at, .. } => {
+                        if week < stop || week >= at {
+                            due
+                        } else {
+                            0
+                        }
+                    }
+                    Behaviour::PaysOffAt(off) => {
+                        if week >= off {
+                            can
+                        } else {
+                            due
+                        }
+                    }
+                };
+                if amount > 0 {
+                    line.repayments.push((l.loan.id, amount));
+                }
+            }
+            lines.push(line);
+        }
+
+        let mut draft = MeetingDraft {
+            group_id: self.group_id,
+            held_on: on,
+            members: lines,
+            withdrawal_resolution: None,
+            disbursements: Vec::new(),
+            expenses: Vec::new(),
+            cash_counted: None,
+        };
+        let totals = draft.totals();
+        let mut cash = cash_before + totals.cash_in() - totals.cash_out();
+        if cash < 0 {
+            // The box cannot pay the withdrawals today: they wait.
+            for m in &mut draft.members {
+                cash += m.withdrawal;
+                m.withdrawal = 0;
+            }
+        }
+        if draft.members.iter().any(|m| m.withdrawal > 0) {
+            draft.withdrawal_resolution = Some(self.resolution(on));
+        }
+        if self.rng.chance(8) {
+            if let Some(kind) = self.rng.pick(&self.shared.fixture.expenses) {
+                let amount = self.rng.range(kind.min_rupees, kind.max_rupees) * 100;
+                if amount <= cash {
+                    draft.expenses.push(Expense {
+                        description: kind.description.clone(),
+                        amount,
+                    });
+                    cash -= amount;
+                }
+            }
+        }
+        for idx in 0..self.plans.len() {
+            if self.plans[idx].disburse != Some(week) {
+                continue;
+            }
+            let approved = self.loan_ids[idx]
+                .and_then(|id| loans.get(&id))
+                .filter(|l| l.loan.status == LoanStatus::Approved);
+            let Some(l) = approved else { continue };
+            if l.loan.principal <= cash {
+                draft.disbursements.push(l.loan.id);
+                cash -= l.loan.principal;
+            } else {
+                // Not enough in the box: paid out at a later meeting.
+                self.plans[idx].disburse = Some(week + 1).filter(|&w| w <= last);
+            }
+        }
+        draft.cash_counted = match self.rng.below(100) {
+            // A small shortage for the staff dashboard to flag.
+            0..=5 => Some((cash - self.rng.range(1, 5) * 1_000).max(0)),
+            6..=91 => Some(cash),
+            _ => None,
+        };
+        (draft, cash)
+    }
+
+    /// A member whose loan closed may ask for the next one, while the year
+    /// has room to show her repaying it.
+    fn plan_repeats(&mut self, week: u32, loans: &HashMap<LoanId, LoanWithState>) {
+        if week + 8 > self.shared.weeks - 1 {
+            return;
+        }
+        for member in 0..self.members.len() {
+            let mut borrowed = false;
+            let mut open = false;
+            for (p, plan) in self.plans.iter().enumerate() {
+                if plan.member != member {
+                    continue;
+                }
+                borrowed = true;
+                // Not applied for yet, running, or written off (the group
+                // lends no more to her).
+                open |= self.loan_ids[p]
+                    .and_then(|id| loans.get(&id))
+                    .is_none_or(|l| {
+                        !matches!(l.loan.status, LoanStatus::Closed | LoanStatus::Rejected)
+                    });
+            }
+            if borrowed && !open && self.rng.chance(25) {
+                let plan = super::plan::repeat_loan(
+                    member,
+                    week,
+                    &self.shared.fixture.purposes,
+                    &mut self.rng,
+                );
+                self.plans.push(plan);
+                self.loan_ids.push(None);
+            }
+        }
+    }
+
+    /// Write-offs and recoveries (decided at the meeting, posted after it)
+    /// and the bank installment, paid from the cash the meeting left.
+    async fn after_meeting(&mut self, week: u32, on: NaiveDate, cash: i64) -> anyhow::Result<()> {
+        let store = self.shared.store;
+        let mut cash = cash;
+        for idx in 0..self.plans.len() {
+            let Behaviour::WrittenOff {
+                write_off, recover, ..
+            } = self.plans[idx].behaviour
+            else {
+                continue;
+            };
+            let Some(id) = self.loan_ids[idx] else {
+                continue;
+            };
+            if write_off == week && store.loan(id).await?.loan.status == LoanStatus::Active {
+                let resolution = self.resolution(on);
+                store
+                    .write_off_loan(
+                        id,
+                        on,
+                        &resolution,
+                        &self.key(&format!("loan{id}/write-off"))?,
+                    )
+                    .await?;
+            }
+            if recover == week && store.loan(id).await?.loan.status == LoanStatus::WrittenOff {
+                let amount = self.rng.range(2, 6) * 10_000;
+                store
+                    .recover_loan(
+                        id,
+                        amount,
+                        on,
+                        Fund::Cash,
+                        &self.key(&format!("loan{id}/recovery"))?,
+                    )
+                    .await?;
+                cash += amount;
+            }
+        }
+        let Some(bank) = self.bank.as_ref() else {
+            return Ok(());
+        };
+        if bank.next_due.is_none_or(|d| d > on) {
+            return Ok(());
+        }
+        let id = bank.id;
+        let borrowing = store.borrowing(id).await?;
+        let Some(terms) = borrowing.borrowing.terms.as_ref() else {
+            bail!("the bank loan has no terms");
+        };
+        let due = due_by(&borrowing.state, on).min(payable(&borrowing.state, on, terms.allocation));
+        // Short of cash, the group pays the bank late rather than lending less.
+        if due > cash {
+            return Ok(());
+        }
+        if due > 0 {
+            store
+                .repay_borrowing(
+                    id,
+                    due,
+                    on,
+                    Fund::Cash,
+                    &self.key(&format!("bank/w{}", week + 1))?,
+                )
+                .await?;
+        }
+        let next_due = borrowing
+            .state
+            .installments
+            .iter()
+            .filter(|i| i.due_date > on && i.outstanding_total() > 0)
+            .map(|i| i.due_date)
+            .min();
+        self.bank = Some(BankLoan { id, next_due });
+        Ok(())
+    }
+}

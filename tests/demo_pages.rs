@@ -1,0 +1,110 @@
+//! Page-size budgets measured on the rendered demo pages (a year of weekly
+//! meetings, 12–15 members a group): a member's page within 10 KB of HTML and
+//! CSS together, treasurer and staff pages within 40 KB.
+
+mod common;
+
+use common::web_world::{client, input};
+use common::*;
+use sakhi::demo::{load_demo, DemoOptions, DEMO_PASSWORD, DEMO_PIN};
+use sakhi::store::Store;
+use sakhi::web::{app, AppState};
+use std::sync::Arc;
+
+async fn sign_in(base: &str, fields: &[(&str, &str)]) -> reqwest::Client {
+    let c = client();
+    let page = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = input(&page, "csrf");
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    let res = c
+        .post(format!("{base}/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "{fields:?}");
+    c
+}
+
+async fn size(c: &reqwest::Client, url: String) -> usize {
+    let res = c.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{url}");
+    res.text().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn demo_pages_fit_their_budgets() {
+    let db = sqlite().await;
+    let store: Arc<dyn Store> = Arc::new(db.store);
+    let today = chrono::Local::now().date_naive();
+    load_demo(store.as_ref(), &DemoOptions::new(today))
+        .await
+        .unwrap();
+    let group = store
+        .groups()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|g| g.name == "Lotus SHG")
+        .expect("the demo has Lotus SHG")
+        .id;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app(AppState::new(store.clone()).unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let css = reqwest::get(format!("{base}/static/style.css"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .len();
+    let member = sign_in(
+        &base,
+        &[("kind", "member"), ("code", "LOT-01"), ("pin", DEMO_PIN)],
+    )
+    .await;
+    let me = size(&member, format!("{base}/me")).await;
+    println!("member page {me} B + stylesheet {css} B");
+    assert!(me + css <= 10 * 1024, "member page {me} + css {css}");
+
+    let treasurer = sign_in(
+        &base,
+        &[
+            ("kind", "staff"),
+            ("username", "treasurer1"),
+            ("password", DEMO_PASSWORD),
+        ],
+    )
+    .await;
+    for path in [
+        format!("/groups/{group}"),
+        format!("/groups/{group}/meetings/new"),
+        format!("/groups/{group}/loans"),
+    ] {
+        let html = size(&treasurer, format!("{base}{path}")).await;
+        println!("{path}: {html} B + stylesheet {css} B");
+        assert!(html + css <= 40 * 1024, "{path}: {html} + css {css}");
+    }
+    let staff = sign_in(
+        &base,
+        &[
+            ("kind", "staff"),
+            ("username", "staff"),
+            ("password", DEMO_PASSWORD),
+        ],
+    )
+    .await;
+    let html = size(&staff, format!("{base}/staff")).await;
+    println!("/staff: {html} B");
+    assert!(html + css <= 40 * 1024);
+}

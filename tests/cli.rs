@@ -88,13 +88,28 @@ fn serve_starts_with_no_set_up_and_answers_health() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("Sakhi is listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
+    // First the one-time admin password (an empty database), then the address.
+    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    let mut printed = Vec::new();
+    let url = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("serve stopped printing: {printed:?}"));
+        if let Some(url) = line.trim().strip_prefix("Sakhi is listening on ") {
+            break url.to_string();
+        }
+        printed.push(line);
+    };
+    assert!(
+        printed[0].starts_with("Created the program admin"),
+        "{printed:?}"
+    );
+    let password = printed
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| l.len() == 16 && !l.contains(' '))
+        .expect("a one-time password line");
+    assert!(password.chars().all(|c| c.is_ascii_alphanumeric()));
     let rt = tokio::runtime::Runtime::new().unwrap();
     let status = rt.block_on(async {
         let client = reqwest::Client::builder()

@@ -110,6 +110,7 @@ async fn all(store: Arc<dyn Store>) {
     loan_pages(&w).await;
     book_checks(&w).await;
     admin_pages(&w).await;
+    languages(&w).await;
     assert!(w.store.verify().await.unwrap().is_ok());
 }
 
@@ -836,4 +837,50 @@ async fn admin_pages(w: &World) {
         .unwrap();
     assert_eq!(issued.status(), 200);
     assert!(code_in(&issued.text().await.unwrap()).starts_with("sakhi_"));
+}
+
+async fn languages(w: &World) {
+    let s = user(w, "staff").await;
+    let (_, html) = get(&s, format!("{}/staff", w.base)).await;
+    assert!(html.contains("All groups"));
+    let csrf = input(&html, "csrf");
+    let res = s
+        .post(format!("{}/lang", w.base))
+        .form(&[("csrf", csrf.as_str()), ("lang", "hi")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, html) = get(&s, format!("{}/staff", w.base)).await;
+    assert!(html.contains("lang=\"hi\""), "{html}");
+    assert!(!html.contains("All groups"), "{html}");
+    let res = s
+        .post(format!("{}/lang", w.base))
+        .form(&[("csrf", csrf.as_str()), ("lang", "fr")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    // A member in Manipuri: the member page in Meitei Mayek.
+    let m = member(w, "LOT-01").await;
+    let (_, html) = get(&m, format!("{}/me", w.base)).await;
+    let csrf = input(&html, "csrf");
+    m.post(format!("{}/lang", w.base))
+        .form(&[("csrf", csrf.as_str()), ("lang", "mni")])
+        .send()
+        .await
+        .unwrap();
+    let (_, html) = get(&m, format!("{}/me", w.base)).await;
+    assert!(html.contains("lang=\"mni-Mtei\""), "{html}");
+    assert!(
+        html.chars().any(|c| ('\u{ABC0}'..='\u{ABFF}').contains(&c)),
+        "{html}"
+    );
+    let res = s
+        .post(format!("{}/lang", w.base))
+        .form(&[("csrf", csrf.as_str()), ("lang", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "another session's token is refused");
 }

@@ -456,44 +456,24 @@ async fn loan_pages(w: &World) {
     };
     let m2 = w.a.members[1].id.to_string();
     // Bad input first: no loan is created.
-    let bad = post(
-        t.clone(),
-        format!("{}/groups/{g}/loans", w.base),
-        vec![
-            ("csrf", csrf.clone()),
-            ("member", m2.clone()),
-            ("purpose", "dry fish".into()),
-            ("principal", "-5".into()),
-            ("product", "0".into()),
-        ],
-    )
-    .await;
+    let apply = |member: String, principal: &'static str| {
+        post(
+            t.clone(),
+            format!("{}/groups/{g}/loans", w.base),
+            vec![
+                ("csrf", csrf.clone()),
+                ("member", member),
+                ("purpose", "dry fish".into()),
+                ("principal", principal.into()),
+                ("product", "0".into()),
+            ],
+        )
+    };
+    let bad = apply(m2.clone(), "-5").await;
     assert_eq!(bad.status(), 422);
-    let stranger = post(
-        t.clone(),
-        format!("{}/groups/{g}/loans", w.base),
-        vec![
-            ("csrf", csrf.clone()),
-            ("member", w.b.members[0].id.to_string()),
-            ("purpose", "dry fish".into()),
-            ("principal", "500".into()),
-            ("product", "0".into()),
-        ],
-    )
-    .await;
+    let stranger = apply(w.b.members[0].id.to_string(), "500").await;
     assert_eq!(stranger.status(), 422);
-    let applied = post(
-        t.clone(),
-        format!("{}/groups/{g}/loans", w.base),
-        vec![
-            ("csrf", csrf.clone()),
-            ("member", m2.clone()),
-            ("purpose", "dry fish".into()),
-            ("principal", "1200".into()),
-            ("product", "0".into()),
-        ],
-    )
-    .await;
+    let applied = apply(m2.clone(), "1200").await;
     assert_eq!(applied.status(), 303);
     let path = applied.headers()["location"].to_str().unwrap().to_string();
     let loan_url = format!("{}{path}", w.base);

@@ -128,7 +128,6 @@ macro_rules! impl_funds_store {
             use std::collections::HashMap;
 
             type Exec<'c> = &'c mut <$db as sqlx::Database>::Connection;
-            type Tx = sqlx::Transaction<'static, $db>;
 
             impl $store {
                 pub(super) async fn group_book(tx: Exec<'_>, group_id: GroupId) -> StoreResult<Book> {
@@ -173,11 +172,10 @@ macro_rules! impl_funds_store {
 
                 async fn borrowing_accounts(
                     tx: Exec<'_>,
-                    group_id: GroupId,
+                    book: Book,
                     owed_code: &str,
                     fund: Fund,
                 ) -> StoreResult<BorrowingAccounts> {
-                    let book = Self::group_book(&mut *tx, group_id).await?;
                     let codes = [fund.account_code(), owed_code, chart::shg::BORROWING_INTEREST];
                     let mut found = Self::accounts_by_code(&mut *tx, book.id, &codes).await?;
                     let interest_expense = found.pop();
@@ -276,14 +274,6 @@ macro_rules! impl_funds_store {
                     .bind(key.as_str())
                     .fetch_optional(tx)
                     .await?)
-                }
-
-                pub(super) async fn post_in(tx: &mut Tx, entry: &$crate::ledger::NewEntry) -> StoreResult<PostOutcome> {
-                    Self::post_in_tx(tx, std::slice::from_ref(entry))
-                        .await?
-                        .into_iter()
-                        .next()
-                        .ok_or_else(|| StoreError::Corrupt("an entry posted nothing".into()))
                 }
 
                 /// The book's trial balance read with its account rows locked
@@ -437,7 +427,7 @@ macro_rules! impl_funds_store {
                         return Err(StoreError::Corrupt("thrift accounts missing".into()));
                     };
                     let entry = $crate::savings::deposit(&book, fund, savings, amount, on, key)?;
-                    let outcome = Self::post_in(&mut tx, &entry).await?;
+                    let outcome = Self::post_one_in_tx(&mut tx, &entry).await?;
                     tx.commit().await?;
                     Ok(outcome)
                 }
@@ -450,8 +440,9 @@ macro_rules! impl_funds_store {
                 ) -> StoreResult<BorrowingOperation> {
                     new.check()?;
                     let (_guard, mut tx) = self.begin_write().await?;
+                    let book = Self::group_book(&mut tx, new.group_id).await?;
                     let accounts =
-                        Self::borrowing_accounts(&mut tx, new.group_id, new.source.account_code(), into).await?;
+                        Self::borrowing_accounts(&mut tx, book, new.source.account_code(), into).await?;
                     let units = accounts.book.currency.minor_units();
                     let schedule = match &new.terms {
                         Some(terms) => Some(generate(&terms.terms(new.principal, new.received_on, new.first_due, units))?),
@@ -464,7 +455,7 @@ macro_rules! impl_funds_store {
                         new.reference.trim()
                     );
                     let entry = accounts.receipt(new.principal, new.received_on, key, &memo)?;
-                    let outcome = Self::post_in(&mut tx, &entry).await?;
+                    let outcome = Self::post_one_in_tx(&mut tx, &entry).await?;
                     if outcome.replayed {
                         let row: Option<BorrowingRow> = sqlx::query_as(&format!(
                             "{BORROWING_COLUMNS} WHERE receipt_entry_id = $1"
@@ -584,11 +575,11 @@ macro_rules! impl_funds_store {
                         .ok_or_else(|| StoreError::not_found("borrowing", id))?;
                     let lines = allocation::allocate(&state, amount, on, terms.allocation)?;
                     let accounts =
-                        Self::borrowing_accounts(&mut tx, borrowing.group_id, borrowing.source.account_code(), from)
+                        Self::borrowing_accounts(&mut tx, book, borrowing.source.account_code(), from)
                             .await?;
                     let memo = format!("to {} ({})", borrowing.lender, borrowing.reference);
                     let entry = accounts.repayment(&lines, on, key, &memo)?;
-                    let entry_id = Self::post_in(&mut tx, &entry).await?.entry_id;
+                    let entry_id = Self::post_one_in_tx(&mut tx, &entry).await?.entry_id;
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO group_borrowing_allocations (entry_id, borrowing_id, installment, \
                          component, amount, paid_on) ",

@@ -155,19 +155,6 @@ macro_rules! impl_loan_store {
             type AdjustmentRow = (i64, i32, String, String, i64);
 
             impl $store {
-                /// Posts a loan operation's entry in its transaction. Replays
-                /// were answered earlier (`replay`), so this entry is new.
-                async fn post_one(
-                    tx: &mut sqlx::Transaction<'static, $db>,
-                    entry: &$crate::ledger::NewEntry,
-                ) -> StoreResult<EntryId> {
-                    Self::post_in_tx(tx, std::slice::from_ref(entry))
-                        .await?
-                        .first()
-                        .map(|o| o.entry_id)
-                        .ok_or_else(|| StoreError::Corrupt("a loan entry posted nothing".into()))
-                }
-
                 /// `disburse_loan` inside a transaction the caller commits (a meeting
                 /// posts many operations all or nothing).
                 pub(super) async fn disburse_in(
@@ -187,7 +174,7 @@ macro_rules! impl_loan_store {
                     let units = accounts.book.currency.minor_units();
                     let schedule = generate(&loan.settings.terms(loan.principal, on, first_due, units))?;
                     let entry = accounts.disbursement(loan.principal, on, key, &format!("loan {}", loan.id))?;
-                    let entry_id = Self::post_one(tx, &entry).await?;
+                    let entry_id = Self::post_one_in_tx(tx, &entry).await?.entry_id;
                     Self::insert_installments(tx, loan.id, 1, &schedule_rows(&schedule), on).await?;
                     sqlx::query(
                         "UPDATE loans SET status = 'active', disbursed_on = $1, \
@@ -227,7 +214,7 @@ macro_rules! impl_loan_store {
                     let lines = allocation::allocate(&state, amount, on, loan.settings.allocation)?;
                     let accounts = Self::loan_accounts(tx, &loan, into).await?;
                     let entry = accounts.repayment(&lines, on, key, &format!("loan {}", loan.id))?;
-                    let entry_id = Self::post_one(tx, &entry).await?;
+                    let entry_id = Self::post_one_in_tx(tx, &entry).await?.entry_id;
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO loan_allocations (entry_id, loan_id, version, installment, \
                          component, amount, paid_on) ",
@@ -917,7 +904,7 @@ macro_rules! impl_loan_store {
                     }
                     let accounts = Self::loan_accounts(&mut tx, &loan, Fund::Cash).await?;
                     let entry = accounts.write_off(principal, on, key, &format!("loan {}", loan.id))?;
-                    let entry_id = Self::post_one(&mut tx, &entry).await?;
+                    let entry_id = Self::post_one_in_tx(&mut tx, &entry).await?.entry_id;
                     let waived = outstanding_rows(&state);
                     let (principal_rows, other_rows): (Vec<_>, Vec<_>) =
                         waived.into_iter().partition(|r| r.1 == Component::Principal);
@@ -972,7 +959,7 @@ macro_rules! impl_loan_store {
                     }
                     let accounts = Self::loan_accounts(&mut tx, &loan, into).await?;
                     let entry = accounts.recovery(amount, on, key, &format!("loan {}", loan.id))?;
-                    let entry_id = Self::post_one(&mut tx, &entry).await?;
+                    let entry_id = Self::post_one_in_tx(&mut tx, &entry).await?.entry_id;
                     Self::record_event(&mut tx, loan.id, on, "recovered", None, None, Some(entry_id)).await?;
                     tx.commit().await?;
                     Ok(LoanOperation { loan, entry_id, replayed: false, allocation: Vec::new() })

@@ -124,13 +124,7 @@ macro_rules! impl_meeting_store {
                 /// Refuses the meeting if any guarded account ended below zero.
                 async fn check_floors(tx: &mut Tx, floors: &[i64]) -> StoreResult<()> {
                     for &id in floors {
-                        let (code, balance, side): (String, i64, String) = sqlx::query_as(
-                            "SELECT code, balance, normal_side FROM accounts WHERE id = $1",
-                        )
-                        .bind(id)
-                        .fetch_one(&mut **tx)
-                        .await?;
-                        let side: $crate::ledger::Side = side.parse().map_err(StoreError::Corrupt)?;
+                        let (code, side, balance) = Self::side_and_balance(tx, id).await?;
                         if side.present(balance) < 0 {
                             return Err(StoreError::InsufficientBalance { account: code, available: side.present(balance) });
                         }
@@ -376,7 +370,7 @@ macro_rules! impl_meeting_store {
                             .signed(cash, Money::from_minor(difference, book.currency))
                             .signed(differences, Money::from_minor(-difference, book.currency))
                             .build()?;
-                        Some(Self::post_in(&mut tx, &entry).await?.entry_id)
+                        Some(Self::post_one_in_tx(&mut tx, &entry).await?.entry_id)
                     } else {
                         None
                     };

@@ -443,6 +443,32 @@ macro_rules! impl_store {
 
             /// The entry already posted under `e`'s key: a replay when the
             /// content matches, a conflict when it does not, `None` if unused.
+            /// Posts one entry in the caller's transaction.
+            pub(super) async fn post_one_in_tx(tx: &mut Tx, entry: &NewEntry) -> StoreResult<PostOutcome> {
+                Self::post_in_tx(tx, std::slice::from_ref(entry))
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| StoreError::Corrupt("posting one entry returned no outcome".into()))
+            }
+
+            /// An account's code, normal side and maintained balance, read
+            /// in the caller's transaction (for "not below zero" checks).
+            pub(super) async fn side_and_balance(
+                tx: &mut Tx,
+                account: AccountId,
+            ) -> StoreResult<(String, $crate::ledger::Side, i64)> {
+                let row: Option<(String, i64, String)> = sqlx::query_as(
+                    "SELECT code, balance, normal_side FROM accounts WHERE id = $1",
+                )
+                .bind(account)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let (code, balance, side) =
+                    row.ok_or_else(|| StoreError::not_found("account", account))?;
+                Ok((code, side.parse().map_err(StoreError::Corrupt)?, balance))
+            }
+
             async fn replay_of(tx: &mut Tx, e: &NewEntry) -> StoreResult<Option<PostOutcome>> {
                 let found: Option<(i64, Vec<u8>)> = sqlx::query_as(
                     "SELECT id, content_hash FROM journal_entries \
@@ -735,17 +761,8 @@ macro_rules! impl_store {
                 let (_guard, mut tx) = self.begin_write().await?;
                 let outcomes = Self::post_in_tx(&mut tx, entries).await?;
                 for &account in floors {
-                    let row: Option<(String, i64, String)> = sqlx::query_as(
-                        "SELECT code, balance, normal_side FROM accounts WHERE id = $1",
-                    )
-                    .bind(account)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let (code, balance, side) =
-                        row.ok_or_else(|| StoreError::not_found("account", account))?;
-                    let side: $crate::ledger::Side = side.parse().map_err(StoreError::Corrupt)?;
-                    let presented = side.present(balance);
-                    if presented < 0 {
+                    let (code, side, balance) = Self::side_and_balance(&mut tx, account).await?;
+                    if side.present(balance) < 0 {
                         let before: i64 = entries
                             .iter()
                             .flat_map(|e| e.postings())

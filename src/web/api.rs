@@ -4,6 +4,7 @@
 //! cannot drift apart.
 
 use super::authz::{require, require_member, Action};
+use super::forms::today;
 use super::pages::GroupBooks;
 use super::session::Principal;
 use super::{AppError, AppState};
@@ -122,10 +123,6 @@ impl Body {
     }
 }
 
-fn money_json(minor: i64, units: u32) -> String {
-    format_minor(minor, units)
-}
-
 fn amount(
     body: &Body,
     name: &str,
@@ -232,7 +229,6 @@ fn routes() -> Vec<ApiRoute> {
 
 pub fn router() -> Router<AppState> {
     let mut router = Router::new();
-    let mut seen: Vec<&str> = Vec::new();
     let mut merged: std::collections::BTreeMap<&str, MethodRouter<AppState>> = Default::default();
     for route in routes() {
         let entry = merged.remove(route.path);
@@ -241,9 +237,6 @@ pub fn router() -> Router<AppState> {
             None => route.handler,
         };
         merged.insert(route.path, handler);
-        if !seen.contains(&route.path) {
-            seen.push(route.path);
-        }
     }
     for (path, handler) in merged {
         let relative = path.strip_prefix("/api/v1").unwrap_or(path);
@@ -380,8 +373,8 @@ async fn group(
         "id": id,
         "name": b.group.name,
         "currency": b.book.currency,
-        "cash_in_hand": money_json(b.balance(chart::shg::CASH), units),
-        "bank_balance": money_json(b.balance(chart::shg::BANK), units),
+        "cash_in_hand": format_minor(b.balance(chart::shg::CASH), units),
+        "bank_balance": format_minor(b.balance(chart::shg::BANK), units),
     })))
 }
 
@@ -402,9 +395,9 @@ async fn members(
             let (compulsory, voluntary) = b.savings_of(&m.code);
             json!({
                 "id": m.id, "code": m.code, "name": m.display_name,
-                "compulsory_savings": money_json(compulsory, units),
-                "voluntary_savings": money_json(voluntary, units),
-                "loan_principal_outstanding": money_json(b.loan_of(&m.code), units),
+                "compulsory_savings": format_minor(compulsory, units),
+                "voluntary_savings": format_minor(voluntary, units),
+                "loan_principal_outstanding": format_minor(b.loan_of(&m.code), units),
             })
         })
         .collect();
@@ -418,16 +411,12 @@ fn loan_json(l: &crate::store::LoanWithState, units: u32, today: NaiveDate) -> V
         "member_id": l.loan.member_id,
         "purpose": l.loan.purpose,
         "status": l.loan.status.as_str(),
-        "principal": money_json(l.loan.principal, units),
-        "principal_outstanding": money_json(l.state.principal_outstanding(), units),
-        "outstanding": money_json(l.state.outstanding_total(), units),
-        "overdue": money_json(a.overdue.total(), units),
+        "principal": format_minor(l.loan.principal, units),
+        "principal_outstanding": format_minor(l.state.principal_outstanding(), units),
+        "outstanding": format_minor(l.state.outstanding_total(), units),
+        "overdue": format_minor(a.overdue.total(), units),
         "days_past_due": a.days_past_due,
     })
-}
-
-fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
 }
 
 async fn loans(
@@ -436,8 +425,8 @@ async fn loans(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, AppError> {
     require(&p, Action::ReadGroup(id))?;
-    let b = GroupBooks::load(&state, id).await?;
-    let units = b.book.currency.minor_units();
+    let book = super::pages::book_of(&state, id).await?;
+    let units = book.currency.minor_units();
     let loans: Vec<Value> = state
         .store
         .loans(Some(id))
@@ -455,8 +444,8 @@ async fn loan(
 ) -> Result<Json<Value>, AppError> {
     let l = state.store.loan(id).await?;
     require(&p, Action::ReadGroup(l.loan.group_id)).map_err(|_| AppError::NotFound)?;
-    let b = GroupBooks::load(&state, l.loan.group_id).await?;
-    let units = b.book.currency.minor_units();
+    let book = super::pages::book_of(&state, l.loan.group_id).await?;
+    let units = book.currency.minor_units();
     let mut body = loan_json(&l, units, today());
     body["installments"] = l
         .state
@@ -465,8 +454,8 @@ async fn loan(
         .map(|i| {
             json!({
                 "number": i.number, "due_date": i.due_date,
-                "due": money_json(i.due.total(), units),
-                "outstanding": money_json(i.outstanding_total(), units),
+                "due": format_minor(i.due.total(), units),
+                "outstanding": format_minor(i.outstanding_total(), units),
             })
         })
         .collect();
@@ -493,8 +482,8 @@ async fn balances(
         .collect();
     Ok(Json(json!({
         "member_id": id, "code": member.code,
-        "compulsory_savings": money_json(compulsory, units),
-        "voluntary_savings": money_json(voluntary, units),
+        "compulsory_savings": format_minor(compulsory, units),
+        "voluntary_savings": format_minor(voluntary, units),
         "loans": loans,
     })))
 }
@@ -507,8 +496,8 @@ async fn repay(
 ) -> Result<Response, AppError> {
     let l = state.store.loan(id).await?;
     require(&p, Action::KeepBooks(l.loan.group_id))?;
-    let b = GroupBooks::load(&state, l.loan.group_id).await?;
-    let value = amount(&body, "amount", b.book.currency, Sign::Positive)?;
+    let book = super::pages::book_of(&state, l.loan.group_id).await?;
+    let value = amount(&body, "amount", book.currency, Sign::Positive)?;
     let on = body.date("on")?.unwrap_or_else(today);
     if on > today() {
         return Err(AppError::invalid(
@@ -646,8 +635,8 @@ async fn record_meeting(
     body: Body,
 ) -> Result<Response, AppError> {
     require(&p, Action::KeepBooks(id))?;
-    let b = GroupBooks::load(&state, id).await?;
-    let currency = b.book.currency;
+    let book = super::pages::book_of(&state, id).await?;
+    let currency = book.currency;
     let key = body.key()?;
     let expenses = match body.0.get("expenses") {
         None | Some(Value::Null) => Vec::new(),
@@ -745,19 +734,10 @@ async fn issue_token(
     if label.chars().count() > 100 {
         return Err(AppError::invalid("label", "at most 100 characters"));
     }
-    let (user, _) = state
-        .store
-        .user_login(&crate::auth::normalize_username(&username))
-        .await?
-        .ok_or_else(|| AppError::invalid("username", "no such user"))?;
-    let token = ApiToken::try_new().map_err(|e| AppError::Internal(e.to_string()))?;
-    let id = state
-        .store
-        .create_api_token(user.id, &label, token.hash().as_str())
-        .await?;
+    let (id, token, role) = issue_for(state.store.as_ref(), &username, &label).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "token": token.as_str(), "user": user.username, "role": user.role})),
+        Json(json!({"id": id, "token": token, "user": crate::auth::normalize_username(&username), "role": role})),
     )
         .into_response())
 }
@@ -772,8 +752,8 @@ async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Issues a token from the command line (the first token has no admin token
-/// to issue it with).
+/// Issues a token for a user: from the API, and from the command line (the
+/// first token has no admin token to issue it with).
 pub async fn issue_for(
     store: &dyn crate::store::Store,
     username: &str,
@@ -783,7 +763,7 @@ pub async fn issue_for(
         .user_login(&crate::auth::normalize_username(username))
         .await?
         .ok_or_else(|| AppError::invalid("username", "no such user"))?;
-    let token = ApiToken::try_new().map_err(|e| AppError::Internal(e.to_string()))?;
+    let token = ApiToken::try_new()?;
     let id = store
         .create_api_token(user.id, label, token.hash().as_str())
         .await?;

@@ -17,6 +17,10 @@ pub enum Action {
     KeepBooks(GroupId),
     /// Approve what needs the program's approval: reschedules, write-offs.
     Approve(GroupId),
+    /// Enrol a new member: the group's treasurer or the program admin.
+    EnrolMember(GroupId),
+    /// Set a member's PIN: the group's treasurer or program staff.
+    SetPin(GroupId),
     /// The program-wide dashboard.
     ProgramOverview,
     /// Users, groups, products, API tokens.
@@ -28,9 +32,15 @@ pub enum Action {
 pub fn allowed(principal: &Principal, action: Action) -> bool {
     use Action::*;
     match (principal, action) {
-        (Principal::Admin(_), ReadGroup(_) | ProgramOverview | Administer | Approve(_)) => true,
-        (Principal::Staff(_), ReadGroup(_) | ProgramOverview | Approve(_)) => true,
-        (Principal::Treasurer { groups, .. }, ReadGroup(g) | KeepBooks(g)) => groups.contains(&g),
+        (
+            Principal::Admin(_),
+            ReadGroup(_) | ProgramOverview | Administer | Approve(_) | EnrolMember(_) | SetPin(_),
+        ) => true,
+        (Principal::Staff(_), ReadGroup(_) | ProgramOverview | Approve(_) | SetPin(_)) => true,
+        (
+            Principal::Treasurer { groups, .. },
+            ReadGroup(g) | KeepBooks(g) | EnrolMember(g) | SetPin(g),
+        ) => groups.contains(&g),
         (Principal::Member(_), OwnPage) => true,
         _ => false,
     }
@@ -43,8 +53,9 @@ pub fn require(principal: &Principal, action: Action) -> Result<(), AppError> {
         return Ok(());
     }
     match action {
-        Action::ReadGroup(_) | Action::KeepBooks(_) | Action::Approve(_)
-            if !allowed(principal, Action::ReadGroup(group_of(action))) =>
+        _ if action
+            .group()
+            .is_some_and(|g| !allowed(principal, Action::ReadGroup(g))) =>
         {
             Err(AppError::NotFound)
         }
@@ -52,10 +63,17 @@ pub fn require(principal: &Principal, action: Action) -> Result<(), AppError> {
     }
 }
 
-fn group_of(action: Action) -> GroupId {
-    match action {
-        Action::ReadGroup(g) | Action::KeepBooks(g) | Action::Approve(g) => g,
-        _ => 0,
+impl Action {
+    /// The group a group-scoped action is about.
+    pub fn group(self) -> Option<GroupId> {
+        match self {
+            Action::ReadGroup(g)
+            | Action::KeepBooks(g)
+            | Action::Approve(g)
+            | Action::EnrolMember(g)
+            | Action::SetPin(g) => Some(g),
+            Action::ProgramOverview | Action::Administer | Action::OwnPage => None,
+        }
     }
 }
 

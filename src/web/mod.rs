@@ -3,6 +3,7 @@
 pub mod api;
 pub mod authz;
 mod error;
+pub mod forms;
 pub mod pages;
 pub mod session;
 

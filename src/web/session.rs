@@ -110,8 +110,8 @@ pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> Header
 /// A fresh session for someone who has just proved who she is: a new token
 /// (the id changes at every sign-in) and a new CSRF token.
 pub async fn start(state: &AppState, owner: SessionOwner) -> Result<HeaderValue, AppError> {
-    let token = Token::try_new().map_err(|e| AppError::Internal(e.to_string()))?;
-    let csrf = Token::try_new().map_err(|e| AppError::Internal(e.to_string()))?;
+    let token = Token::try_new()?;
+    let csrf = Token::try_new()?;
     let now = now();
     state
         .store

@@ -59,12 +59,8 @@ pub async fn create_user(
         .get("role")
         .parse()
         .map_err(|e: String| AppError::invalid("role", e))?;
-    let password = auth::try_one_time_password().map_err(|e| AppError::Internal(e.to_string()))?;
-    let secret = password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_secret(&secret))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let password = auth::try_one_time_password()?;
+    let hash = crate::web::forms::hash_secret(password.clone()).await?;
     state
         .store
         .create_user(&NewUser {
@@ -131,12 +127,9 @@ pub async fn add_member(
     Path(group_id): Path<i64>,
     form: CheckedForm,
 ) -> Result<Response, PageError> {
-    let p = &form.session.principal;
-    if !crate::web::authz::allowed(p, Action::Administer) {
-        require(p, Action::KeepBooks(group_id))?;
-    }
+    require(&form.session.principal, Action::EnrolMember(group_id))?;
     state.store.group(group_id).await?;
-    let joined = chrono::Local::now().date_naive();
+    let joined = crate::web::forms::today();
     let member = NewMember::new(form.get("code"), form.get("name"), joined).map_err(|e| {
         let field = if e.to_string().contains("code") {
             "code"
@@ -163,7 +156,7 @@ pub async fn issue_token(
         .parse()
         .map_err(|_| AppError::invalid("user", "choose a user"))?;
     let user = state.store.user(user_id).await?;
-    let token = ApiToken::try_new().map_err(|e| AppError::Internal(e.to_string()))?;
+    let token = ApiToken::try_new()?;
     state
         .store
         .create_api_token(user.id, label, token.hash().as_str())

@@ -3,33 +3,17 @@
 //! account, corrections by reversal, and members' PINs.
 
 use super::GroupBooks;
-use crate::auth::{self, Token};
+use crate::auth;
 use crate::ledger::{chart, AccountType, IdempotencyKey, NewEntry};
-use crate::money::{Money, Sign};
+use crate::money::Sign;
 use crate::web::authz::{allowed, require, require_member, Action};
+use crate::web::forms::{self, amount, past_date, today};
 use crate::web::session::{CheckedForm, Session};
 use crate::web::{page_context, render, AppError, AppState, PageError};
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Serialize;
-
-fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
-}
-
-fn past_date(form: &CheckedForm, name: &str) -> Result<NaiveDate, AppError> {
-    let text = form.get(name).trim();
-    if text.is_empty() {
-        return Ok(today());
-    }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(name, "a date like 2026-11-23"))?;
-    if date > today() {
-        return Err(AppError::invalid(name, "cannot be in the future"));
-    }
-    Ok(date)
-}
 
 #[derive(Serialize)]
 struct CountRow {
@@ -60,13 +44,13 @@ pub async fn cash_page(
             reason: c.reason,
         })
         .collect();
-    let key = Token::try_new().map_err(|e| AppError::Internal(e.to_string()))?;
+    let key = forms::new_key("cash")?;
     let mut ctx = page_context(&session);
     ctx.insert("group", &books.group);
     ctx.insert("books_say", &books.money(books.balance(chart::shg::CASH)));
     ctx.insert("counts", &counts);
     ctx.insert("today", &today());
-    ctx.insert("key", &format!("cash-{}", key.as_str()));
+    ctx.insert("key", &key);
     ctx.insert(
         "keeps_books",
         &allowed(&session.principal, Action::KeepBooks(group_id)),
@@ -80,17 +64,15 @@ pub async fn count_cash(
     form: CheckedForm,
 ) -> Result<Response, PageError> {
     require(&form.session.principal, Action::KeepBooks(group_id))?;
-    let books = GroupBooks::load(&state, group_id).await?;
-    let counted = Money::parse(form.get("counted"), books.book.currency, Sign::NonNegative)
-        .map_err(|e| AppError::invalid("counted", e.to_string()))?;
-    let key = IdempotencyKey::new(form.get("key"))
-        .map_err(|_| AppError::invalid("key", "the form is incomplete: reload the page"))?;
+    let book = super::book_of(&state, group_id).await?;
+    let counted = amount(&form, "counted", book.currency, Sign::NonNegative)?;
+    let key = forms::key(&form)?;
     state
         .store
         .record_cash_count(
             group_id,
             past_date(&form, "on")?,
-            counted.minor(),
+            counted,
             form.get("reason"),
             &key,
             form.session.principal.user().map(|u| u.id),
@@ -120,13 +102,7 @@ pub async fn bank_page(
         .await?;
     // Entries after the passbook date are the ones the passbook cannot show yet.
     let seen_until = reading.as_ref().map(|r| r.passbook_date);
-    let first = state.store.history(bank.id, 1, 200).await?;
-    let last_page = first.page_count().max(1) as u32;
-    let page = if last_page > 1 {
-        state.store.history(bank.id, last_page, 200).await?
-    } else {
-        first
-    };
+    let page = super::latest_history(&state, bank.id, 200).await?;
     let unseen: Vec<BankLine> = page
         .lines
         .iter()
@@ -170,15 +146,14 @@ pub async fn read_passbook(
     form: CheckedForm,
 ) -> Result<Response, PageError> {
     require(&form.session.principal, Action::KeepBooks(group_id))?;
-    let books = GroupBooks::load(&state, group_id).await?;
-    let balance = Money::parse(form.get("balance"), books.book.currency, Sign::Any)
-        .map_err(|e| AppError::invalid("balance", e.to_string()))?;
+    let book = super::book_of(&state, group_id).await?;
+    let balance = amount(&form, "balance", book.currency, Sign::Any)?;
     state
         .store
         .record_bank_reading(
             group_id,
             past_date(&form, "passbook_date")?,
-            balance.minor(),
+            balance,
             form.session.principal.user().map(|u| u.id),
         )
         .await?;
@@ -203,9 +178,9 @@ pub async fn reverse(
     form: CheckedForm,
 ) -> Result<Response, PageError> {
     require(&form.session.principal, Action::KeepBooks(group_id))?;
-    let books = GroupBooks::load(&state, group_id).await?;
+    let book = super::book_of(&state, group_id).await?;
     let original = state.store.entry(entry_id).await?;
-    if original.book_id != books.book.id {
+    if original.book_id != book.id {
         return Err(AppError::NotFound.into());
     }
     if !REVERSIBLE.contains(&original.kind.as_str()) {
@@ -223,7 +198,7 @@ pub async fn reverse(
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let reversal = NewEntry::reversal_of(
         &original,
-        &books.book,
+        &book,
         today().max(original.business_date),
         key,
         reason,
@@ -261,10 +236,7 @@ pub async fn set_pin(
     }
     let pin = form.get("pin").to_string();
     auth::check_pin(&pin).map_err(|e| AppError::invalid("pin", e.to_string()))?;
-    let hash = tokio::task::spawn_blocking(move || auth::hash_secret(&pin))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let hash = forms::hash_secret(pin).await?;
     state.store.set_member_pin(member_id, &hash).await?;
     Ok(Redirect::to(&format!("/groups/{group_id}/members/{member_id}/passbook")).into_response())
 }

@@ -39,7 +39,7 @@ pub async fn group_home(
     require(&session.principal, Action::ReadGroup(group_id))?;
     let books = GroupBooks::load(&state, group_id).await?;
     let members = state.store.members(group_id).await?;
-    let today = chrono::Local::now().date_naive();
+    let today = crate::web::forms::today();
     let names: HashMap<i64, &str> = members
         .iter()
         .map(|m| (m.id, m.display_name.as_str()))

@@ -3,13 +3,12 @@
 //! need program staff.
 
 use super::GroupBooks;
-use crate::auth::Token;
-use crate::ledger::IdempotencyKey;
 use crate::loans::portfolio::arrears;
 use crate::loans::product::{templates, LoanSettings, LoanSource, LoanStatus};
-use crate::money::{Money, Sign};
+use crate::money::Sign;
 use crate::store::{Fund, LoanApplication, Reschedule};
 use crate::web::authz::{allowed, require, Action};
+use crate::web::forms::{amount, key, new_key, past_date, today};
 use crate::web::session::{CheckedForm, Session};
 use crate::web::{page_context, render, AppError, AppState, PageError};
 use axum::extract::{Path, State};
@@ -18,33 +17,6 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashMap;
-
-fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
-}
-
-fn date_field(form: &CheckedForm, name: &str) -> Result<NaiveDate, AppError> {
-    let text = form.get(name).trim();
-    if text.is_empty() {
-        return Ok(today());
-    }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(name, "a date like 2026-11-23"))?;
-    if date > today() {
-        return Err(AppError::invalid(name, "cannot be in the future"));
-    }
-    Ok(date)
-}
-
-fn key_field(form: &CheckedForm) -> Result<IdempotencyKey, AppError> {
-    IdempotencyKey::new(form.get("key"))
-        .map_err(|_| AppError::invalid("key", "the form is incomplete: reload the page"))
-}
-
-fn new_key(prefix: &str) -> Result<String, AppError> {
-    let token = Token::try_new().map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(format!("{prefix}-{}", token.as_str()))
-}
 
 #[derive(Serialize)]
 struct LoanRow {
@@ -114,7 +86,7 @@ pub async fn apply(
     form: CheckedForm,
 ) -> Result<Response, PageError> {
     require(&form.session.principal, Action::KeepBooks(group_id))?;
-    let books = GroupBooks::load(&state, group_id).await?;
+    let book = super::book_of(&state, group_id).await?;
     let member_id: i64 = form
         .get("member")
         .parse()
@@ -130,8 +102,7 @@ pub async fn apply(
         .and_then(|i| templates().into_iter().nth(i))
         .map(|t| t.1)
         .ok_or_else(|| AppError::invalid("product", "choose a loan product"))?;
-    let principal = Money::parse(form.get("principal"), books.book.currency, Sign::Positive)
-        .map_err(|e| AppError::invalid("principal", e.to_string()))?;
+    let principal = amount(&form, "principal", book.currency, Sign::Positive)?;
     let purpose = form.get("purpose").trim();
     if purpose.is_empty() || purpose.chars().count() > 100 {
         return Err(AppError::invalid("purpose", "say which business, 1 to 100 characters").into());
@@ -145,11 +116,24 @@ pub async fn apply(
             settings,
             source: LoanSource::GroupFund,
             purpose: purpose.to_string(),
-            principal: principal.minor(),
-            applied_on: date_field(&form, "applied_on")?,
+            principal,
+            applied_on: past_date(&form, "applied_on")?,
         })
         .await?;
     Ok(Redirect::to(&format!("/groups/{group_id}/loans/{}", loan.id)).into_response())
+}
+
+/// The loan, when the person may do `action` in its group and it is that
+/// group's loan.
+async fn loan_in(
+    state: &AppState,
+    session: &Session,
+    action: Action,
+    loan_id: i64,
+) -> Result<crate::store::LoanWithState, AppError> {
+    require(&session.principal, action)?;
+    let group_id = action.group().ok_or(AppError::NotFound)?;
+    scoped_loan(state, group_id, loan_id).await
 }
 
 async fn scoped_loan(
@@ -180,8 +164,7 @@ pub async fn show(
     session: Session,
     Path((group_id, loan_id)): Path<(i64, i64)>,
 ) -> Result<Html<String>, PageError> {
-    require(&session.principal, Action::ReadGroup(group_id))?;
-    let l = scoped_loan(&state, group_id, loan_id).await?;
+    let l = loan_in(&state, &session, Action::ReadGroup(group_id), loan_id).await?;
     let books = GroupBooks::load(&state, group_id).await?;
     let member = state.store.member(l.loan.member_id).await?;
     let today = today();
@@ -244,8 +227,7 @@ pub async fn decide(
     Path((group_id, loan_id)): Path<(i64, i64)>,
     form: CheckedForm,
 ) -> Result<Response, PageError> {
-    require(&form.session.principal, Action::KeepBooks(group_id))?;
-    scoped_loan(&state, group_id, loan_id).await?;
+    loan_in(&state, &form.session, Action::KeepBooks(group_id), loan_id).await?;
     let approve = match form.get("decision") {
         "approve" => true,
         "reject" => false,
@@ -256,7 +238,7 @@ pub async fn decide(
         .decide_loan(
             loan_id,
             approve,
-            date_field(&form, "on")?,
+            past_date(&form, "on")?,
             &resolution(&form)?,
         )
         .await?;
@@ -276,16 +258,15 @@ pub async fn disburse(
     Path((group_id, loan_id)): Path<(i64, i64)>,
     form: CheckedForm,
 ) -> Result<Response, PageError> {
-    require(&form.session.principal, Action::KeepBooks(group_id))?;
-    scoped_loan(&state, group_id, loan_id).await?;
+    loan_in(&state, &form.session, Action::KeepBooks(group_id), loan_id).await?;
     state
         .store
         .disburse_loan(
             loan_id,
-            date_field(&form, "on")?,
+            past_date(&form, "on")?,
             None,
             fund(&form)?,
-            &key_field(&form)?,
+            &key(&form)?,
         )
         .await?;
     Ok(back(group_id, loan_id))
@@ -296,19 +277,17 @@ pub async fn repay(
     Path((group_id, loan_id)): Path<(i64, i64)>,
     form: CheckedForm,
 ) -> Result<Response, PageError> {
-    require(&form.session.principal, Action::KeepBooks(group_id))?;
-    scoped_loan(&state, group_id, loan_id).await?;
-    let books = GroupBooks::load(&state, group_id).await?;
-    let amount = Money::parse(form.get("amount"), books.book.currency, Sign::Positive)
-        .map_err(|e| AppError::invalid("amount", e.to_string()))?;
+    loan_in(&state, &form.session, Action::KeepBooks(group_id), loan_id).await?;
+    let book = super::book_of(&state, group_id).await?;
+    let paid = amount(&form, "amount", book.currency, Sign::Positive)?;
     state
         .store
         .repay_loan(
             loan_id,
-            amount.minor(),
-            date_field(&form, "on")?,
+            paid,
+            past_date(&form, "on")?,
             fund(&form)?,
-            &key_field(&form)?,
+            &key(&form)?,
         )
         .await?;
     Ok(back(group_id, loan_id))
@@ -319,8 +298,7 @@ pub async fn reschedule(
     Path((group_id, loan_id)): Path<(i64, i64)>,
     form: CheckedForm,
 ) -> Result<Response, PageError> {
-    require(&form.session.principal, Action::Approve(group_id))?;
-    scoped_loan(&state, group_id, loan_id).await?;
+    loan_in(&state, &form.session, Action::Approve(group_id), loan_id).await?;
     let count = |name: &str| -> Result<u32, AppError> {
         let t = form.get(name).trim();
         if t.is_empty() {
@@ -341,7 +319,7 @@ pub async fn reschedule(
         .reschedule_loan(
             loan_id,
             &Reschedule {
-                on: date_field(&form, "on")?,
+                on: past_date(&form, "on")?,
                 extra_periods: count("extra_periods")?,
                 moratorium: count("moratorium")?,
                 new_rate,
@@ -357,15 +335,14 @@ pub async fn write_off(
     Path((group_id, loan_id)): Path<(i64, i64)>,
     form: CheckedForm,
 ) -> Result<Response, PageError> {
-    require(&form.session.principal, Action::Approve(group_id))?;
-    scoped_loan(&state, group_id, loan_id).await?;
+    loan_in(&state, &form.session, Action::Approve(group_id), loan_id).await?;
     state
         .store
         .write_off_loan(
             loan_id,
-            date_field(&form, "on")?,
+            past_date(&form, "on")?,
             &resolution(&form)?,
-            &key_field(&form)?,
+            &key(&form)?,
         )
         .await?;
     Ok(back(group_id, loan_id))

@@ -42,7 +42,7 @@ fn login_form(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let csrf = Token::try_new().map_err(|e| AppError::Internal(e.to_string()))?;
+    let csrf = Token::try_new()?;
     let mut ctx = tera::Context::new();
     ctx.insert("csrf", csrf.as_str());
     ctx.insert("error", &error);
@@ -259,10 +259,7 @@ pub async fn change_password(
         );
     }
     let new = form.get("new").to_string();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_secret(&new))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let hash = crate::web::forms::hash_secret(new).await?;
     // Every session of hers ends with the old password; this one restarts.
     state.store.set_password(user.id, &hash, false).await?;
     let session_cookie = start(&state, SessionOwner::User(user.id)).await?;

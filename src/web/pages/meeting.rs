@@ -5,7 +5,6 @@
 //! saves the meeting once and shows it.
 
 use super::{plain, GroupBooks};
-use crate::auth::Token;
 use crate::groups::{GroupRules, Member};
 use crate::i18n::Lang;
 use crate::ledger::{chart, IdempotencyKey};
@@ -16,6 +15,7 @@ use crate::meetings::{Expense, MeetingDraft, MemberLines};
 use crate::money::{Money, Sign};
 use crate::store::{LoanWithState, StoreError};
 use crate::web::authz::{require, Action};
+use crate::web::forms::today;
 use crate::web::session::{CheckedForm, Session};
 use crate::web::{page_context, render, AppError, AppState, PageError};
 use axum::extract::{Path, State};
@@ -117,10 +117,6 @@ struct FormView {
     stray_errors: Vec<(String, String)>,
 }
 
-fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
-}
-
 fn get<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
     crate::web::session::field(fields, name)
 }
@@ -157,9 +153,9 @@ impl FormView {
                 ..MemberFields::default()
             })
             .collect();
-        let key = Token::try_new().map_err(|e| AppError::Internal(e.to_string()))?;
+        let key = crate::web::forms::new_key("meeting")?;
         Ok(FormView {
-            key: format!("meeting-{}", key.as_str()),
+            key,
             held_on: today.to_string(),
             members,
             approved: approved_fields(b, |_| false),
@@ -464,6 +460,25 @@ fn form_page(
         .into_response())
 }
 
+/// The form again, 422, with each error at its field.
+fn refused_form(
+    state: &AppState,
+    form: &CheckedForm,
+    b: &Books,
+    errors: BTreeMap<String, String>,
+) -> Result<Response, PageError> {
+    let view = FormView::posted(b, &form.fields, errors);
+    let notice = crate::i18n::t(form.session.lang, "common.error_summary").to_string();
+    form_page(
+        state,
+        &form.session,
+        b,
+        view,
+        Some(notice),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+}
+
 pub async fn new_meeting(
     State(state): State<AppState>,
     session: Session,
@@ -516,16 +531,7 @@ pub async fn review_meeting(
     let b = Books::load(&state, group_id).await?;
     let (draft, errors) = parse(&b, &form.fields, form.session.lang);
     if !errors.is_empty() {
-        let view = FormView::posted(&b, &form.fields, errors);
-        let notice = crate::i18n::t(form.session.lang, "common.error_summary").to_string();
-        return form_page(
-            &state,
-            &form.session,
-            &b,
-            view,
-            Some(notice),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        return refused_form(&state, &form, &b, errors);
     }
     let t = draft.totals();
     let disbursed: i64 = b
@@ -570,32 +576,22 @@ pub async fn save_meeting(
     form: CheckedForm,
 ) -> Result<Response, PageError> {
     require(&form.session.principal, Action::KeepBooks(group_id))?;
-    let b = Books::load(&state, group_id).await?;
-    let lang = form.session.lang;
+    let key = IdempotencyKey::new(get(&form.fields, "key"));
     // A re-sent form whose meeting is already saved shows that meeting,
     // although the books have moved on since (its repayments are now paid).
-    if let Ok(key) = IdempotencyKey::new(get(&form.fields, "key")) {
-        if let Some(saved) = state.store.meeting_by_key(group_id, &key).await? {
+    if let Ok(key) = &key {
+        if let Some(saved) = state.store.meeting_by_key(group_id, key).await? {
             return Ok(
                 Redirect::to(&format!("/groups/{group_id}/meetings/{}", saved.id)).into_response(),
             );
         }
     }
-    let (draft, errors) = parse(&b, &form.fields, lang);
-    let key = match IdempotencyKey::new(get(&form.fields, "key")) {
+    let b = Books::load(&state, group_id).await?;
+    // `parse` names a bad key among the field errors.
+    let (draft, errors) = parse(&b, &form.fields, form.session.lang);
+    let key = match key {
         Ok(key) if errors.is_empty() => key,
-        _ => {
-            let view = FormView::posted(&b, &form.fields, errors);
-            let notice = crate::i18n::t(lang, "common.error_summary").to_string();
-            return form_page(
-                &state,
-                &form.session,
-                &b,
-                view,
-                Some(notice),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
-        }
+        _ => return refused_form(&state, &form, &b, errors),
     };
     let recorded_by = form.session.principal.user().map(|u| u.id);
     let result = state.store.record_meeting(&draft, &key, recorded_by).await;

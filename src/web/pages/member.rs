@@ -7,6 +7,7 @@ use crate::ledger::{chart, HistoryLine};
 use crate::loans::portfolio::arrears;
 use crate::loans::product::LoanStatus;
 use crate::web::authz::require_member;
+use crate::web::forms::today;
 use crate::web::session::{Principal, Session};
 use crate::web::{page_context, render, AppError, AppState, PageError};
 use axum::extract::{Path, State};
@@ -34,10 +35,6 @@ struct LineView {
     account: &'static str,
     amount: String,
     money_in: bool,
-}
-
-fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
 }
 
 /// Her loans that still run, with the next installment and any arrears.
@@ -90,13 +87,7 @@ async fn recent_lines(
     ] {
         let code = chart::member_account_code(header, &member.code);
         let account = state.store.account_by_code(books.book.id, &code).await?;
-        let first = state.store.history(account.id, 1, 50).await?;
-        let last_page = first.page_count().max(1) as u32;
-        let page = if last_page > 1 {
-            state.store.history(account.id, last_page, 50).await?
-        } else {
-            first
-        };
+        let page = super::latest_history(state, account.id, 50).await?;
         lines.extend(page.lines.into_iter().map(|l| (l, label)));
     }
     let reversed: HashSet<i64> = lines.iter().filter_map(|(l, _)| l.reverses).collect();

@@ -29,6 +29,27 @@ pub fn plain(minor: i64, currency: Currency) -> String {
     Money::from_minor(minor, currency).plain()
 }
 
+/// The group's book (its currency), without reading its balances.
+pub async fn book_of(state: &AppState, group_id: GroupId) -> Result<Book, AppError> {
+    let group = state.store.group(group_id).await?;
+    Ok(state.store.book(group.book_id).await?)
+}
+
+/// The last page of an account's history (its most recent lines, oldest
+/// first). Two reads: the first tells how many pages there are.
+pub async fn latest_history(
+    state: &AppState,
+    account_id: i64,
+    per_page: u32,
+) -> Result<crate::ledger::HistoryPage, AppError> {
+    let first = state.store.history(account_id, 1, per_page).await?;
+    let last_page = first.page_count().max(1) as u32;
+    if last_page == 1 {
+        return Ok(first);
+    }
+    Ok(state.store.history(account_id, last_page, per_page).await?)
+}
+
 pub struct GroupBooks {
     pub group: Group,
     pub book: Book,
@@ -39,6 +60,11 @@ pub struct GroupBooks {
 impl GroupBooks {
     pub async fn load(state: &AppState, group_id: GroupId) -> Result<GroupBooks, AppError> {
         let group = state.store.group(group_id).await?;
+        GroupBooks::of(state, group).await
+    }
+
+    /// The books of a group already read.
+    pub async fn of(state: &AppState, group: Group) -> Result<GroupBooks, AppError> {
         let tb: TrialBalance = state.store.trial_balance(group.book_id, None).await?;
         let balances = tb
             .lines

@@ -29,8 +29,17 @@ pub async fn dashboard(
     session: Session,
 ) -> Result<Html<String>, PageError> {
     require(&session.principal, Action::ProgramOverview)?;
-    let today = chrono::Local::now().date_naive();
+    let today = crate::web::forms::today();
     let loans = state.store.loans(None).await?;
+    let mut active_by_group: HashMap<i64, Vec<_>> = HashMap::new();
+    for l in loans.iter().filter(|l| l.loan.status == LoanStatus::Active) {
+        active_by_group
+            .entry(l.loan.group_id)
+            .or_default()
+            .push(&l.state);
+    }
+    let compulsory = format!("{}-", chart::shg::COMPULSORY_SAVINGS);
+    let voluntary = format!("{}-", chart::shg::VOLUNTARY_SAVINGS);
     let latest: HashMap<i64, _> = state
         .store
         .latest_meetings()
@@ -40,20 +49,14 @@ pub async fn dashboard(
         .collect();
     let mut rows = Vec::new();
     for group in state.store.groups().await? {
-        let books = GroupBooks::load(&state, group.id).await?;
+        let books = GroupBooks::of(&state, group.clone()).await?;
         let savings: i64 = books
             .balances
             .iter()
-            .filter(|(code, _)| {
-                code.starts_with(&format!("{}-", chart::shg::COMPULSORY_SAVINGS))
-                    || code.starts_with(&format!("{}-", chart::shg::VOLUNTARY_SAVINGS))
-            })
+            .filter(|(code, _)| code.starts_with(&compulsory) || code.starts_with(&voluntary))
             .map(|(_, b)| -b)
             .sum();
-        let active = loans
-            .iter()
-            .filter(|l| l.loan.group_id == group.id && l.loan.status == LoanStatus::Active)
-            .map(|l| &l.state);
+        let active = active_by_group.remove(&group.id).unwrap_or_default();
         let (par, _) = par_and_ageing(active, today);
         let meeting = latest.get(&group.id);
         rows.push(GroupHealth {

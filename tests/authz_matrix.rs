@@ -97,6 +97,27 @@ async fn matrix(store: Arc<dyn Store>) {
         .loan
         .disbursement_entry_id
         .unwrap();
+    let grant = w
+        .store
+        .receive_borrowing(
+            &sakhi::borrowings::NewBorrowing {
+                group_id: a,
+                source: sakhi::borrowings::BorrowingSource::RevolvingFund,
+                lender: "Program".into(),
+                reference: "RF-1".into(),
+                principal: 100_000,
+                received_on: today(),
+                first_due: None,
+                terms: None,
+                resolution: "R-9".into(),
+            },
+            sakhi::store::Fund::Bank,
+            &sakhi::ledger::IdempotencyKey::new("grant").unwrap(),
+        )
+        .await
+        .unwrap()
+        .borrowing
+        .id;
     let entries_before = w.store.verify().await.unwrap().entries;
 
     //                                                        anon admin staff  t-a   t-b  member
@@ -246,6 +267,46 @@ async fn matrix(store: Arc<dyn Store>) {
             [303, 404, 403, 403, 403, 403],
         ),
         ("POST", "/lang".into(), [303, 422, 422, 422, 422, 422]),
+        (
+            "GET",
+            format!("/groups/{a}/funds"),
+            [303, 200, 200, 200, 404, 404],
+        ),
+        (
+            "POST",
+            format!("/groups/{a}/funds/rules"),
+            [303, 403, 403, 303, 404, 404],
+        ),
+        (
+            "POST",
+            format!("/groups/{a}/funds/borrowings"),
+            [303, 403, 403, 422, 404, 404],
+        ),
+        (
+            "POST",
+            format!("/groups/{a}/funds/borrowings/{grant}/repay"),
+            [303, 403, 403, 422, 404, 404],
+        ),
+        (
+            "POST",
+            format!("/groups/{a}/funds/social-payout"),
+            [303, 403, 403, 422, 404, 404],
+        ),
+        (
+            "POST",
+            format!("/groups/{a}/funds/late-fines"),
+            [303, 403, 403, 303, 404, 404],
+        ),
+        (
+            "POST",
+            format!("/groups/{a}/funds/recovery"),
+            [303, 403, 403, 422, 404, 404],
+        ),
+        (
+            "POST",
+            format!("/groups/{a}/funds/share-out"),
+            [303, 403, 403, 422, 404, 404],
+        ),
     ];
     for (i, who) in ROLES.iter().enumerate() {
         let (c, csrf) = session(&w, who).await;

@@ -111,6 +111,7 @@ async fn all(store: Arc<dyn Store>) {
     book_checks(&w).await;
     admin_pages(&w).await;
     languages(&w).await;
+    group_funds(&w).await;
     assert!(w.store.verify().await.unwrap().is_ok());
 }
 
@@ -863,4 +864,110 @@ async fn languages(w: &World) {
         .await
         .unwrap();
     assert_eq!(res.status(), 403, "another session's token is refused");
+}
+
+async fn group_funds(w: &World) {
+    let t = user(w, "treasurer-a").await;
+    let g = w.a.group.id;
+    let url = |path: &str| format!("{}/groups/{g}/funds{path}", w.base);
+    let (status, html) = get(&t, url("")).await;
+    assert_eq!(status, 200);
+    let csrf = input(&html, "csrf");
+    let key = input(&html, "key");
+    let send = |path: &str, form: Vec<(&str, String)>| {
+        let mut form = form;
+        form.push(("csrf", csrf.clone()));
+        t.post(url(path)).form(&form).send()
+    };
+    let res = send(
+        "/rules",
+        vec![("thrift", "60".into()), ("share_basis", "equal".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+    let rules = w.store.group_rules(g).await.unwrap();
+    assert_eq!(rules.thrift_amount, 6_000);
+    let res = send("/rules", vec![("thrift", "-1".into())]).await.unwrap();
+    assert_eq!(res.status(), 422);
+
+    // A bank linkage loan of ₹60,000 into the bank, then ₹1,000 to the bank.
+    let receive = vec![
+        ("key", format!("{key}-r")),
+        ("source", "bank-linkage".into()),
+        ("lender", "Demo Gramin Bank".into()),
+        ("reference", "SL-1".into()),
+        ("principal", "60000".into()),
+        ("product", "0".into()),
+        ("rate", "12".into()),
+        ("installments", "24".into()),
+        ("resolution", "R-12".into()),
+        ("fund", "bank".into()),
+    ];
+    assert_eq!(
+        send("/borrowings", receive.clone()).await.unwrap().status(),
+        303
+    );
+    assert_eq!(
+        send("/borrowings", receive).await.unwrap().status(),
+        303,
+        "a re-send records it once"
+    );
+    let borrowings = w.store.borrowings(g).await.unwrap();
+    assert_eq!(borrowings.len(), 1);
+    let id = borrowings[0].borrowing.id;
+    let paid = send(
+        &format!("/borrowings/{id}/repay"),
+        vec![
+            ("key", format!("{key}-p")),
+            ("amount", "1000".into()),
+            ("fund", "bank".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(paid.status(), 303);
+    let owed = w.store.account_by_code(w.a.book.id, "2200").await.unwrap();
+    assert!(-w.store.balance(owed.id).await.unwrap() < 6_000_000);
+
+    // The social fund holds nothing: a payout is refused, nothing posted.
+    let res = send(
+        "/social-payout",
+        vec![("key", format!("{key}-f")), ("amount", "10".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 409);
+    assert_eq!(send("/late-fines", vec![]).await.unwrap().status(), 303);
+
+    // Share-out: income closes into equal shares; nothing is left to share again.
+    let res = send("/share-out", vec![("key", format!("{key}-s"))])
+        .await
+        .unwrap();
+    let status = res.status();
+    assert_eq!(status, 303, "{}", res.text().await.unwrap());
+    let interest = w.store.account_by_code(w.a.book.id, "4000").await.unwrap();
+    assert_eq!(w.store.balance(interest.id).await.unwrap(), 0);
+    // A written-off loan pays a little back.
+    let staff_key = sakhi::ledger::IdempotencyKey::new("write-off").unwrap();
+    w.store
+        .write_off_loan(w.loan, today(), "R-13", &staff_key)
+        .await
+        .unwrap();
+    let res = send(
+        "/recovery",
+        vec![
+            ("key", format!("{key}-v")),
+            ("loan", w.loan.to_string()),
+            ("amount", "10".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+
+    let res = send("/share-out", vec![("key", format!("{key}-s2"))])
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
 }

@@ -271,7 +271,7 @@ mod tests {
     /// Prefixes Manipuri must cover: what a member sees.
     const MNI_REQUIRED: [&str; 4] = ["login.", "member.", "common.", "lang."];
     /// Every page (table) a catalog may have.
-    const PAGES: [&str; 13] = [
+    const PAGES: [&str; 14] = [
         "common",
         "lang",
         "login",
@@ -285,6 +285,7 @@ mod tests {
         "staff",
         "admin",
         "field",
+        "funds",
     ];
 
     fn all() -> [(Lang, &'static Catalog); 3] {

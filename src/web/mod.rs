@@ -67,6 +67,7 @@ pub fn templates() -> Result<Tera, tera::Error> {
         "cash.html",
         "bank.html",
         "admin.html",
+        "funds.html",
     ])?;
     tera.autoescape_on(vec![".html"]);
     crate::i18n::register(&mut tera);
@@ -181,6 +182,20 @@ pub fn app(state: AppState) -> Router {
         .route("/admin/tokens", post(admin::issue_token))
         .route("/admin/tokens/{token}/revoke", post(admin::revoke_token))
         .route("/groups/{group}/members", post(admin::add_member))
+        .route("/groups/{group}/funds", get(funds::page))
+        .route("/groups/{group}/funds/rules", post(funds::set_rules))
+        .route("/groups/{group}/funds/borrowings", post(funds::receive))
+        .route(
+            "/groups/{group}/funds/borrowings/{borrowing}/repay",
+            post(funds::repay_lender),
+        )
+        .route(
+            "/groups/{group}/funds/social-payout",
+            post(funds::social_payout),
+        )
+        .route("/groups/{group}/funds/late-fines", post(funds::late_fines))
+        .route("/groups/{group}/funds/recovery", post(funds::recover))
+        .route("/groups/{group}/funds/share-out", post(funds::share_out))
         .nest("/api/v1", api::router())
         .route("/health", get(health))
         .route("/static/style.css", get(stylesheet))

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod books;
+pub mod funds;
 pub mod group;
 pub mod home;
 pub mod loans;

@@ -466,7 +466,7 @@ async fn loan_pages(w: &World) {
                 ("member", member),
                 ("purpose", "dry fish".into()),
                 ("principal", principal.into()),
-                ("product", "0".into()),
+                ("product", "t0".into()),
             ],
         )
     };
@@ -535,6 +535,64 @@ async fn loan_pages(w: &World) {
         w.store.loan(loan_id).await.unwrap().loan.schedule_version,
         2
     );
+    // The group's own product, and a loan's own terms over it.
+    let made = post(
+        t.clone(),
+        format!("{}/groups/{g}/loans/products", w.base),
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "Weekly tailoring".into()),
+            ("product", "t0".into()),
+            ("frequency", "week".into()),
+            ("installments", "26".into()),
+        ],
+    )
+    .await;
+    assert_eq!(made.status(), 303);
+    let product = w.store.products(g).await.unwrap().pop().unwrap();
+    assert_eq!(product.settings.installments, 26);
+    let own = post(
+        t.clone(),
+        format!("{}/groups/{g}/loans", w.base),
+        vec![
+            ("csrf", csrf.clone()),
+            ("member", m2.clone()),
+            ("purpose", "tailoring".into()),
+            ("principal", "2600".into()),
+            ("product", format!("p{}", product.id)),
+            ("rate", "18".into()),
+        ],
+    )
+    .await;
+    assert_eq!(own.status(), 303);
+    let own_id: i64 = own.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let own_loan = w.store.loan(own_id).await.unwrap().loan;
+    assert_eq!(own_loan.product_id, Some(product.id));
+    assert_eq!(
+        (own_loan.settings.installments, own_loan.settings.rate),
+        (26, 18.into())
+    );
+    let zero = post(
+        t.clone(),
+        format!("{}/groups/{g}/loans", w.base),
+        vec![
+            ("csrf", csrf.clone()),
+            ("member", m2.clone()),
+            ("purpose", "tailoring".into()),
+            ("principal", "2600".into()),
+            ("product", "t0".into()),
+            ("installments", "0".into()),
+        ],
+    )
+    .await;
+    assert_eq!(zero.status(), 422);
     // Another group's treasurer cannot see it.
     let tb = user(w, "treasurer-b").await;
     assert_eq!(get(&tb, loan_url).await.0, 404);
@@ -898,7 +956,7 @@ async fn group_funds(w: &World) {
         ("lender", "Demo Gramin Bank".into()),
         ("reference", "SL-1".into()),
         ("principal", "60000".into()),
-        ("product", "0".into()),
+        ("product", "t0".into()),
         ("rate", "12".into()),
         ("installments", "24".into()),
         ("resolution", "R-12".into()),

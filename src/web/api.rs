@@ -326,19 +326,7 @@ async fn preview(ApiCaller(_): ApiCaller, body: Body) -> Result<Json<Value>, App
             &flag.replace('-', "_"),
             message.replace("--", ""),
         )),
-        Err(PreviewError::Schedule(e)) => {
-            // The engine names CLI flags; the API names the same fields.
-            let message = e.to_string();
-            let field = message
-                .split_whitespace()
-                .find_map(|w| w.strip_prefix("--"))
-                .map(|f| {
-                    f.trim_matches(|c: char| !c.is_ascii_alphanumeric())
-                        .replace('-', "_")
-                })
-                .unwrap_or_else(|| "terms".into());
-            Err(AppError::invalid(&field, message.replace("--", "")))
-        }
+        Err(PreviewError::Schedule(e)) => Err(super::forms::schedule_refusal(&e)),
     }
 }
 

@@ -64,3 +64,18 @@ pub async fn hash_secret(secret: String) -> Result<String, AppError> {
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(AppError::from)
 }
+
+/// A schedule the engine refused, as a 422 naming the field: the engine's
+/// messages name CLI flags (`--installments`), which are the form's fields.
+pub fn schedule_refusal(e: &crate::loans::schedule::ScheduleError) -> AppError {
+    let message = e.to_string();
+    let field = message
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("--"))
+        .map(|f| {
+            f.trim_matches(|c: char| !c.is_ascii_alphanumeric())
+                .replace('-', "_")
+        })
+        .unwrap_or_else(|| "terms".into());
+    AppError::invalid(&field, message.replace("--", ""))
+}

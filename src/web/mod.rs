@@ -196,6 +196,10 @@ pub fn app(state: AppState) -> Router {
         .route("/groups/{group}/funds/late-fines", post(funds::late_fines))
         .route("/groups/{group}/funds/recovery", post(funds::recover))
         .route("/groups/{group}/funds/share-out", post(funds::share_out))
+        .route(
+            "/groups/{group}/loans/products",
+            post(loans::create_product),
+        )
         .nest("/api/v1", api::router())
         .route("/health", get(health))
         .route("/static/style.css", get(stylesheet))

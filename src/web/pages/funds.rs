@@ -7,7 +7,7 @@ use super::GroupBooks;
 use crate::borrowings::{BorrowingSource, NewBorrowing};
 use crate::groups::GroupRules;
 use crate::ledger::chart;
-use crate::loans::product::{templates, LoanStatus};
+use crate::loans::product::LoanStatus;
 use crate::money::Sign;
 use crate::savings::shareout::ShareBasis;
 use crate::store::{Fund, ShareOutRequest};
@@ -78,11 +78,7 @@ pub async fn page(
             purpose: l.loan.purpose,
         })
         .collect();
-    let products: Vec<(usize, &str)> = templates()
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (i, t.0))
-        .collect();
+    let products = super::loans::product_choices(&state, group_id).await?;
     let mut ctx = page_context(&session);
     ctx.insert("group", &books.group);
     ctx.insert(
@@ -155,31 +151,13 @@ pub async fn receive(
         .get("source")
         .parse()
         .map_err(|e: String| AppError::invalid("source", e))?;
+    let principal = amount(&form, "principal", book.currency, Sign::Positive)?;
     let terms = if source.repayable() {
-        let mut terms = form
-            .get("product")
-            .parse::<usize>()
-            .ok()
-            .and_then(|i| templates().into_iter().nth(i))
-            .map(|t| t.1)
-            .ok_or_else(|| AppError::invalid("product", "choose the lender's terms"))?;
-        if !form.get("rate").trim().is_empty() {
-            terms.rate = form
-                .get("rate")
-                .trim()
-                .parse()
-                .map_err(|_| AppError::invalid("rate", "a rate like 12 or 12.5"))?;
-            terms.rate_per = crate::loans::schedule::RatePer::Year;
-        }
-        if !form.get("installments").trim().is_empty() {
-            terms.installments = form
-                .get("installments")
-                .trim()
-                .parse()
-                .map_err(|_| AppError::invalid("installments", "a whole number"))?;
-        }
+        let (_, base) = super::loans::chosen_product(&state, group_id, &form).await?;
+        let mut terms = super::loans::own_terms(&form, base)?;
         // Banks take interest first.
         terms.allocation = crate::loans::allocation::AllocationRule::InterestFirst;
+        super::loans::check_terms(&terms, principal, book.currency.minor_units())?;
         Some(terms)
     } else {
         None
@@ -189,7 +167,7 @@ pub async fn receive(
         source,
         lender: form.get("lender").to_string(),
         reference: form.get("reference").to_string(),
-        principal: amount(&form, "principal", book.currency, Sign::Positive)?,
+        principal,
         received_on: past_date(&form, "on")?,
         first_due: None,
         terms,

@@ -62,11 +62,7 @@ pub async fn list(
             },
         })
         .collect();
-    let products: Vec<(usize, &str)> = templates()
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (i, t.0))
-        .collect();
+    let products = product_choices(&state, group_id).await?;
     let mut ctx = page_context(&session);
     ctx.insert("group", &books.group);
     ctx.insert("loans", &rows);
@@ -95,26 +91,28 @@ pub async fn apply(
     if member.group_id != group_id {
         return Err(AppError::invalid("member", "not a member of this group").into());
     }
-    let settings: LoanSettings = form
-        .get("product")
-        .parse::<usize>()
-        .ok()
-        .and_then(|i| templates().into_iter().nth(i))
-        .map(|t| t.1)
-        .ok_or_else(|| AppError::invalid("product", "choose a loan product"))?;
+    let (product_id, base) = chosen_product(&state, group_id, &form).await?;
     let principal = amount(&form, "principal", book.currency, Sign::Positive)?;
     let purpose = form.get("purpose").trim();
     if purpose.is_empty() || purpose.chars().count() > 100 {
         return Err(AppError::invalid("purpose", "say which business, 1 to 100 characters").into());
     }
+    let settings = own_terms(&form, base)?;
+    check_terms(&settings, principal, book.currency.minor_units())?;
+    let source: LoanSource = match form.get("source") {
+        "" => LoanSource::GroupFund,
+        s => s
+            .parse()
+            .map_err(|e: String| AppError::invalid("source", e))?,
+    };
     let loan = state
         .store
         .apply_for_loan(&LoanApplication {
             group_id,
             member_id,
-            product_id: None,
+            product_id,
             settings,
-            source: LoanSource::GroupFund,
+            source,
             purpose: purpose.to_string(),
             principal,
             applied_on: past_date(&form, "applied_on")?,
@@ -134,6 +132,134 @@ async fn loan_in(
     require(&session.principal, action)?;
     let group_id = action.group().ok_or(AppError::NotFound)?;
     scoped_loan(state, group_id, loan_id).await
+}
+
+/// Products a form may offer: the program templates, then the group's own.
+pub(super) async fn product_choices(
+    state: &AppState,
+    group_id: i64,
+) -> Result<Vec<(String, String)>, AppError> {
+    let mut products: Vec<(String, String)> = templates()
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| (format!("t{i}"), t.0.to_string()))
+        .collect();
+    products.extend(
+        state
+            .store
+            .products(group_id)
+            .await?
+            .into_iter()
+            .map(|p| (format!("p{}", p.id), p.name)),
+    );
+    Ok(products)
+}
+
+/// The product the form names: a program template (`t0`, `t1`, …) or one of
+/// the group's own products (`p<id>`).
+pub(super) async fn chosen_product(
+    state: &AppState,
+    group_id: i64,
+    form: &CheckedForm,
+) -> Result<(Option<i64>, LoanSettings), AppError> {
+    let choice = form.get("product");
+    let refused = || AppError::invalid("product", "choose a loan product");
+    if let Some(i) = choice.strip_prefix('t') {
+        let i: usize = i.parse().map_err(|_| refused())?;
+        return templates()
+            .into_iter()
+            .nth(i)
+            .map(|t| (None, t.1))
+            .ok_or_else(refused);
+    }
+    let id: i64 = choice
+        .strip_prefix('p')
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(refused)?;
+    state
+        .store
+        .products(group_id)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .map(|p| (Some(p.id), p.settings))
+        .ok_or_else(refused)
+}
+
+/// The loan's own terms: the product's, with whatever the form sets.
+pub(super) fn own_terms(form: &CheckedForm, mut s: LoanSettings) -> Result<LoanSettings, AppError> {
+    fn set<T: std::str::FromStr>(
+        form: &CheckedForm,
+        name: &str,
+        accepts: &str,
+        into: &mut T,
+    ) -> Result<(), AppError> {
+        let text = form.get(name).trim();
+        if !text.is_empty() {
+            *into = text
+                .parse()
+                .map_err(|_| AppError::invalid(name, accepts.to_string()))?;
+        }
+        Ok(())
+    }
+    set(form, "rate", "a rate like 24 or 1.5", &mut s.rate)?;
+    set(form, "rate_per", "year or month", &mut s.rate_per)?;
+    set(form, "method", "flat or declining", &mut s.method)?;
+    set(
+        form,
+        "amortization",
+        "equal-installments or equal-principal",
+        &mut s.amortization,
+    )?;
+    set(form, "frequency", "week or month", &mut s.frequency)?;
+    set(form, "every", "a whole number from 1", &mut s.every)?;
+    set(
+        form,
+        "installments",
+        "a whole number from 1",
+        &mut s.installments,
+    )?;
+    set(
+        form,
+        "grace_principal",
+        "a whole number of periods",
+        &mut s.grace_principal,
+    )?;
+    Ok(s)
+}
+
+/// Terms that cannot make a schedule are refused when typed, not at payout.
+pub(super) fn check_terms(
+    settings: &LoanSettings,
+    principal: i64,
+    minor_units: u32,
+) -> Result<(), AppError> {
+    let terms = settings.terms(principal, today(), None, minor_units);
+    crate::loans::schedule::generate(&terms)
+        .map(|_| ())
+        .map_err(|e| crate::web::forms::schedule_refusal(&e))
+}
+
+/// A group's own product: a template with the group's terms, under a name.
+pub async fn create_product(
+    State(state): State<AppState>,
+    Path(group_id): Path<i64>,
+    form: CheckedForm,
+) -> Result<Response, PageError> {
+    require(&form.session.principal, Action::KeepBooks(group_id))?;
+    let book = super::book_of(&state, group_id).await?;
+    let name = form.get("name").trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid("name", "1 to 100 characters").into());
+    }
+    let (_, base) = chosen_product(&state, group_id, &form).await?;
+    let settings = own_terms(&form, base)?;
+    check_terms(&settings, 100 * 100, book.currency.minor_units())?;
+    state
+        .store
+        .create_product(Some(group_id), name, &settings)
+        .await?;
+    Ok(Redirect::to(&format!("/groups/{group_id}/loans")).into_response())
 }
 
 async fn scoped_loan(

@@ -561,6 +561,9 @@ async fn loan_pages(w: &World) {
             ("principal", "2600".into()),
             ("product", format!("p{}", product.id)),
             ("rate", "18".into()),
+            ("grace_principal", "2".into()),
+            ("late_fine", "2".into()),
+            ("late_fine_kind", "percent".into()),
         ],
     )
     .await;
@@ -578,6 +581,11 @@ async fn loan_pages(w: &World) {
     assert_eq!(
         (own_loan.settings.installments, own_loan.settings.rate),
         (26, 18.into())
+    );
+    assert_eq!(own_loan.settings.grace_principal, 2);
+    assert_eq!(
+        own_loan.settings.late_fine,
+        sakhi::loans::allocation::LateFine::PercentOfOverdue { percent: 2.into() }
     );
     let zero = post(
         t.clone(),

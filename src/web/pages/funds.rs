@@ -154,7 +154,7 @@ pub async fn receive(
     let principal = amount(&form, "principal", book.currency, Sign::Positive)?;
     let terms = if source.repayable() {
         let (_, base) = super::loans::chosen_product(&state, group_id, &form).await?;
-        let mut terms = super::loans::own_terms(&form, base)?;
+        let mut terms = super::loans::own_terms(&form, base, book.currency)?;
         // Banks take interest first.
         terms.allocation = crate::loans::allocation::AllocationRule::InterestFirst;
         super::loans::check_terms(&terms, principal, book.currency.minor_units())?;

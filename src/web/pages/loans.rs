@@ -3,6 +3,7 @@
 //! need program staff.
 
 use super::GroupBooks;
+use crate::loans::allocation::LateFine;
 use crate::loans::portfolio::arrears;
 use crate::loans::product::{templates, LoanSettings, LoanSource, LoanStatus};
 use crate::money::Sign;
@@ -97,7 +98,7 @@ pub async fn apply(
     if purpose.is_empty() || purpose.chars().count() > 100 {
         return Err(AppError::invalid("purpose", "say which business, 1 to 100 characters").into());
     }
-    let settings = own_terms(&form, base)?;
+    let settings = own_terms(&form, base, book.currency)?;
     check_terms(&settings, principal, book.currency.minor_units())?;
     let source: LoanSource = match form.get("source") {
         "" => LoanSource::GroupFund,
@@ -187,7 +188,11 @@ pub(super) async fn chosen_product(
 }
 
 /// The loan's own terms: the product's, with whatever the form sets.
-pub(super) fn own_terms(form: &CheckedForm, mut s: LoanSettings) -> Result<LoanSettings, AppError> {
+pub(super) fn own_terms(
+    form: &CheckedForm,
+    mut s: LoanSettings,
+    currency: crate::money::Currency,
+) -> Result<LoanSettings, AppError> {
     fn set<T: std::str::FromStr>(
         form: &CheckedForm,
         name: &str,
@@ -225,6 +230,68 @@ pub(super) fn own_terms(form: &CheckedForm, mut s: LoanSettings) -> Result<LoanS
         "a whole number of periods",
         &mut s.grace_principal,
     )?;
+    set(
+        form,
+        "grace_interest",
+        "a whole number of periods",
+        &mut s.grace_interest,
+    )?;
+    set(
+        form,
+        "interest_free",
+        "a whole number of periods",
+        &mut s.interest_free,
+    )?;
+    set(
+        form,
+        "interest_period",
+        "repayment or daily",
+        &mut s.interest_period,
+    )?;
+    set(
+        form,
+        "allocation",
+        "standard or interest-first",
+        &mut s.allocation,
+    )?;
+    set(
+        form,
+        "prepayment",
+        "reduce-installment or shorten-term",
+        &mut s.prepayment,
+    )?;
+    set(
+        form,
+        "late_fine_grace_days",
+        "a whole number of days",
+        &mut s.late_fine_grace_days,
+    )?;
+    if !form.get("installment_multiple").trim().is_empty() {
+        s.installment_multiple = amount(form, "installment_multiple", currency, Sign::Positive)?;
+    }
+    // A late fine is a flat amount per late installment or a percentage of
+    // what is overdue; zero removes it.
+    match (form.get("late_fine").trim(), form.get("late_fine_kind")) {
+        ("", _) => {}
+        (text, "percent") => {
+            let percent: rust_decimal::Decimal = text
+                .parse()
+                .map_err(|_| AppError::invalid("late_fine", "a percentage like 2 or 2.5"))?;
+            s.late_fine = if percent.is_zero() {
+                LateFine::None
+            } else {
+                LateFine::PercentOfOverdue { percent }
+            };
+        }
+        _ => {
+            let fine = amount(form, "late_fine", currency, Sign::NonNegative)?;
+            s.late_fine = if fine == 0 {
+                LateFine::None
+            } else {
+                LateFine::Flat { amount: fine }
+            };
+        }
+    }
     Ok(s)
 }
 
@@ -253,7 +320,7 @@ pub async fn create_product(
         return Err(AppError::invalid("name", "1 to 100 characters").into());
     }
     let (_, base) = chosen_product(&state, group_id, &form).await?;
-    let settings = own_terms(&form, base)?;
+    let settings = own_terms(&form, base, book.currency)?;
     check_terms(&settings, 100 * 100, book.currency.minor_units())?;
     state
         .store

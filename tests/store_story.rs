@@ -180,6 +180,27 @@ async fn story(store: &dyn Store, raw: Raw<'_>) {
     assert_eq!(tb_then.total_debits(), 15_500);
     assert_eq!(tb_then.total_for(sakhi::ledger::AccountType::Income), -500);
 
+    // The journal gives every entry once, in date order, with its postings,
+    // and its range ends are inclusive.
+    let journal = store.journal(g.book.id, None, None).await.unwrap();
+    assert!(journal
+        .windows(2)
+        .all(|w| w[0].business_date <= w[1].business_date));
+    for e in &journal {
+        assert_eq!(e, &store.entry(e.id).await.unwrap());
+    }
+    let to_day_10 = store.journal(g.book.id, None, Some(day(10))).await.unwrap();
+    let from_day_11 = store.journal(g.book.id, Some(day(11)), None).await.unwrap();
+    assert!(!to_day_10.is_empty() && !from_day_11.is_empty());
+    assert_eq!(to_day_10.len() + from_day_11.len(), journal.len());
+    let debits_to_day_10: i64 = to_day_10
+        .iter()
+        .flat_map(|e| &e.postings)
+        .filter(|p| p.amount > 0)
+        .map(|p| p.amount)
+        .sum();
+    assert!(debits_to_day_10 >= 15_500);
+
     // A reversal undoes the repayment; the original stays.
     let original = store.entry(repaid.entry_id).await.unwrap();
     assert_eq!(original.postings.len(), 3);

@@ -121,6 +121,16 @@ pub trait Store: LoanStore + FundsStore + AuthStore + MeetingStore + Send + Sync
 
     async fn entry(&self, id: EntryId) -> StoreResult<PostedEntry>;
 
+    /// The book's entries with their postings, in posting order (business
+    /// date, then id), from `from` to `until` inclusive (either end open).
+    /// Reports and exports read the journal through this one call.
+    async fn journal(
+        &self,
+        book_id: BookId,
+        from: Option<NaiveDate>,
+        until: Option<NaiveDate>,
+    ) -> StoreResult<Vec<PostedEntry>>;
+
     /// The maintained balance: one row read. Signed: debit positive.
     async fn balance(&self, account_id: AccountId) -> StoreResult<i64>;
 

@@ -807,6 +807,63 @@ macro_rules! impl_store {
                 })
             }
 
+            async fn journal(
+                &self,
+                book_id: BookId,
+                from: Option<NaiveDate>,
+                until: Option<NaiveDate>,
+            ) -> StoreResult<Vec<PostedEntry>> {
+                self.book(book_id).await?;
+                // Four-digit years: SQLite compares dates as text and
+                // PostgreSQL refuses chrono's extreme dates.
+                let from = from.unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
+                let until = until.unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default());
+                let rows: Vec<EntryRow> = sqlx::query_as(&format!(
+                    "{ENTRY_COLUMNS} WHERE book_id = $1 AND business_date >= $2 \
+                     AND business_date <= $3 ORDER BY business_date, id"
+                ))
+                .bind(book_id)
+                .bind(from)
+                .bind(until)
+                .fetch_all(&self.pool)
+                .await?;
+                // One read of all postings in range, grouped by entry in memory:
+                // no query per entry.
+                let postings: Vec<(i64, i64, i64)> = sqlx::query_as(
+                    "SELECT p.entry_id, p.account_id, p.amount FROM postings p \
+                     JOIN accounts a ON a.id = p.account_id \
+                     WHERE a.book_id = $1 AND p.business_date >= $2 AND p.business_date <= $3 \
+                     ORDER BY p.entry_id, p.line_no",
+                )
+                .bind(book_id)
+                .bind(from)
+                .bind(until)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut by_entry: std::collections::HashMap<i64, Vec<Posting>> =
+                    std::collections::HashMap::with_capacity(rows.len());
+                for (entry_id, account_id, amount) in postings {
+                    by_entry
+                        .entry(entry_id)
+                        .or_default()
+                        .push(Posting { account_id, amount });
+                }
+                Ok(rows
+                    .into_iter()
+                    .map(|row| PostedEntry {
+                        postings: by_entry.remove(&row.id).unwrap_or_default(),
+                        id: row.id,
+                        book_id: row.book_id,
+                        business_date: row.business_date,
+                        recorded_at: row.recorded_at,
+                        kind: row.kind,
+                        memo: row.memo,
+                        idempotency_key: row.idempotency_key,
+                        reverses: row.reverses_entry_id,
+                    })
+                    .collect())
+            }
+
             async fn balance(&self, account_id: AccountId) -> StoreResult<i64> {
                 let row: Option<(i64,)> = sqlx::query_as("SELECT balance FROM accounts WHERE id = $1")
                     .bind(account_id)

@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod loans;
 pub mod meetings;
 pub mod money;
+pub mod outcomes;
 pub mod reports;
 pub mod savings;
 pub mod store;

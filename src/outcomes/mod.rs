@@ -12,6 +12,7 @@ pub mod client;
 pub mod consent;
 pub mod incidents;
 pub mod livelihood;
+pub mod record;
 pub mod rehab;
 
 pub use client::{ClientCode, Identity};
@@ -20,6 +21,7 @@ pub use incidents::{Incident, IncidentAction, IncidentKind, IncidentOutcome, Per
 pub use livelihood::{
     Business, BusinessKind, BusinessStatus, IncomeSource, MonthlyIncome, StatusCheck,
 };
+pub use record::{BusinessCheck, Record};
 pub use rehab::{
     DetoxEpisode, DetoxOutcome, DetoxSetting, OstChange, OstStatus, ReintegrationEvent,
     ReintegrationKind, Relapse, ReportedBy, Review, ShelterReason, ShelterStay, Training,
@@ -72,6 +74,7 @@ macro_rules! codes {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
         impl $crate::outcomes::Code for $name {
@@ -150,6 +153,29 @@ mod tests {
         let err = DetoxSetting::parse("setting", "hospital").unwrap_err();
         assert_eq!(err.field, "setting");
         assert_eq!(err.rule, "choose one of: home, clinic");
+    }
+
+    #[test]
+    fn the_stored_form_of_every_code_is_the_code() {
+        fn check<T: Code + serde::Serialize>() {
+            for v in T::ALL {
+                assert_eq!(serde_json::to_value(v).unwrap(), v.code());
+            }
+        }
+        check::<DetoxSetting>();
+        check::<DetoxOutcome>();
+        check::<OstStatus>();
+        check::<ShelterReason>();
+        check::<ReintegrationKind>();
+        check::<ReportedBy>();
+        check::<BusinessKind>();
+        check::<BusinessStatus>();
+        check::<IncomeSource>();
+        check::<ConsentPurpose>();
+        check::<IncidentKind>();
+        check::<Perpetrator>();
+        check::<IncidentAction>();
+        check::<IncidentOutcome>();
     }
 
     #[test]

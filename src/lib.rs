@@ -10,6 +10,7 @@ pub mod bench;
 pub mod borrowings;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod demo;
 pub mod groups;
 pub mod i18n;

@@ -22,17 +22,21 @@ pub enum Role {
     Admin,
     /// Program staff: every group, read-mostly, approvals.
     Staff,
+    /// Counsellor: the rehabilitation, livelihood and incident records of
+    /// the program's clients; no group books.
+    Counsellor,
     /// A group's treasurer: only her own groups.
     Treasurer,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Staff, Role::Treasurer];
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Staff, Role::Counsellor, Role::Treasurer];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
             Role::Staff => "staff",
+            Role::Counsellor => "counsellor",
             Role::Treasurer => "treasurer",
         }
     }
@@ -50,7 +54,7 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("role must be admin, staff or treasurer, not {s:?}"))
+            .ok_or_else(|| format!("role must be admin, staff, counsellor or treasurer, not {s:?}"))
     }
 }
 

@@ -82,6 +82,14 @@ impl From<sqlx::Error> for StoreError {
                     .into(),
             );
         }
+        if names("client_members_member_unique", "client_members.member_id") {
+            return StoreError::Duplicate(
+                "this member account is already linked to a client".into(),
+            );
+        }
+        if names("clients_code_unique", "clients.code") {
+            return StoreError::Duplicate("that client code is taken".into());
+        }
         if names("accounts_code_unique", "accounts.book_id, accounts.code") {
             return StoreError::Duplicate(
                 "an account with this code is already in the book".into(),

@@ -11,6 +11,9 @@ pub mod funds;
 mod funds_sql;
 pub mod loans;
 pub mod meetings;
+pub mod outcomes;
+#[macro_use]
+mod outcomes_sql;
 #[macro_use]
 mod meetings_sql;
 pub mod pg_cluster;
@@ -68,9 +71,12 @@ pub use auth::{AuthStore, Role, SessionOwner, User, UserId};
 pub use funds::{BorrowingOperation, FundsStore, ShareOutDone, ShareOutRequest};
 pub use loans::{Fund, LoanApplication, LoanOperation, LoanStore, LoanWithState, Reschedule};
 pub use meetings::{BankReading, CashCount, MeetingRecord, MeetingStore};
+pub use outcomes::{Access, AccessLine, Client, ClientId, OutcomesStore, Sealed};
 
 #[async_trait]
-pub trait Store: LoanStore + FundsStore + AuthStore + MeetingStore + Send + Sync {
+pub trait Store:
+    LoanStore + FundsStore + AuthStore + MeetingStore + OutcomesStore + Send + Sync
+{
     fn backend(&self) -> Backend;
 
     /// Applies the embedded migrations that have not run yet.

@@ -35,6 +35,7 @@ impl PgStore {
 
 impl_auth_store!(PgStore, sqlx::Postgres);
 impl_meeting_store!(PgStore, sqlx::Postgres);
+impl_outcomes_store!(PgStore, sqlx::Postgres);
 impl_funds_store!(PgStore, sqlx::Postgres, " FOR UPDATE");
 impl_loan_store!(PgStore, sqlx::Postgres, " FOR UPDATE");
 impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);

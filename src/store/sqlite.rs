@@ -76,6 +76,7 @@ pub fn sqlite_path(url: &str) -> PathBuf {
 
 impl_auth_store!(SqliteStore, sqlx::Sqlite);
 impl_meeting_store!(SqliteStore, sqlx::Sqlite);
+impl_outcomes_store!(SqliteStore, sqlx::Sqlite);
 impl_funds_store!(SqliteStore, sqlx::Sqlite, "");
 impl_loan_store!(SqliteStore, sqlx::Sqlite, "");
 impl_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);

@@ -27,6 +27,14 @@ pub enum Action {
     Administer,
     /// A member's own page.
     OwnPage,
+    /// Clients' rehabilitation, livelihood, consent and incident records:
+    /// read and add. Counsellors and program staff only.
+    ClientRecords,
+    /// A client's name and contacts, opened from the sealed record.
+    ClientIdentity,
+    /// Reports that link the books to rehabilitation records, and the
+    /// access log: program staff.
+    LinkageReports,
 }
 
 pub fn allowed(principal: &Principal, action: Action) -> bool {
@@ -36,7 +44,14 @@ pub fn allowed(principal: &Principal, action: Action) -> bool {
             Principal::Admin(_),
             ReadGroup(_) | ProgramOverview | Administer | Approve(_) | EnrolMember(_) | SetPin(_),
         ) => true,
-        (Principal::Staff(_), ReadGroup(_) | ProgramOverview | Approve(_) | SetPin(_)) => true,
+        (
+            Principal::Staff(_),
+            ReadGroup(_) | ProgramOverview | Approve(_) | SetPin(_) | ClientRecords
+            | ClientIdentity | LinkageReports,
+        ) => true,
+        // A counsellor works with women, not with group books: the sensitive
+        // records and nothing of the ledger.
+        (Principal::Counsellor(_), ClientRecords | ClientIdentity) => true,
         (
             Principal::Treasurer { groups, .. },
             ReadGroup(g) | KeepBooks(g) | EnrolMember(g) | SetPin(g),
@@ -72,7 +87,12 @@ impl Action {
             | Action::Approve(g)
             | Action::EnrolMember(g)
             | Action::SetPin(g) => Some(g),
-            Action::ProgramOverview | Action::Administer | Action::OwnPage => None,
+            Action::ProgramOverview
+            | Action::Administer
+            | Action::OwnPage
+            | Action::ClientRecords
+            | Action::ClientIdentity
+            | Action::LinkageReports => None,
         }
     }
 }
@@ -148,6 +168,38 @@ mod tests {
         assert!(allowed(&s, Action::Approve(9)));
         assert!(!allowed(&s, Action::KeepBooks(9)));
         assert!(!allowed(&s, Action::Administer));
+    }
+
+    #[test]
+    fn only_counsellors_and_staff_reach_client_records() {
+        let sensitive = [
+            Action::ClientRecords,
+            Action::ClientIdentity,
+            Action::LinkageReports,
+        ];
+        let c = Principal::Counsellor(user(Role::Counsellor));
+        assert!(allowed(&c, Action::ClientRecords));
+        assert!(allowed(&c, Action::ClientIdentity));
+        assert!(!allowed(&c, Action::LinkageReports));
+        assert!(!allowed(&c, Action::ReadGroup(1)));
+        let s = Principal::Staff(user(Role::Staff));
+        assert!(sensitive.iter().all(|a| allowed(&s, *a)));
+        let nobody_else = [
+            Principal::Admin(user(Role::Admin)),
+            Principal::Treasurer {
+                user: user(Role::Treasurer),
+                groups: vec![1],
+            },
+            Principal::Member(member(5, 1)),
+        ];
+        for p in &nobody_else {
+            for a in sensitive {
+                assert!(
+                    matches!(require(p, a), Err(AppError::Forbidden)),
+                    "{p:?} {a:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub const SESSION_SECONDS: i64 = 12 * 3600;
 pub enum Principal {
     Admin(User),
     Staff(User),
+    Counsellor(User),
     Treasurer { user: User, groups: Vec<GroupId> },
     Member(Member),
 }
@@ -28,9 +29,10 @@ pub enum Principal {
 impl Principal {
     pub fn user(&self) -> Option<&User> {
         match self {
-            Principal::Admin(u) | Principal::Staff(u) | Principal::Treasurer { user: u, .. } => {
-                Some(u)
-            }
+            Principal::Admin(u)
+            | Principal::Staff(u)
+            | Principal::Counsellor(u)
+            | Principal::Treasurer { user: u, .. } => Some(u),
             Principal::Member(_) => None,
         }
     }
@@ -46,6 +48,7 @@ impl Principal {
         match self {
             Principal::Admin(_) => "admin",
             Principal::Staff(_) => "staff",
+            Principal::Counsellor(_) => "counsellor",
             Principal::Treasurer { .. } => "treasurer",
             Principal::Member(_) => "member",
         }
@@ -55,6 +58,7 @@ impl Principal {
         Ok(match user.role {
             Role::Admin => Principal::Admin(user),
             Role::Staff => Principal::Staff(user),
+            Role::Counsellor => Principal::Counsellor(user),
             Role::Treasurer => {
                 let groups = state.store.treasurer_groups(user.id).await?;
                 Principal::Treasurer { user, groups }

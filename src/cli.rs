@@ -1,13 +1,15 @@
 //! The `sakhi` command line.
 
 use crate::config::{Config, Overrides};
+use crate::crypto::IdentityKey;
 use crate::loans::preview::PreviewRequest;
 use crate::loans::schedule::{Amortization, Frequency, InterestMethod, InterestPeriod, RatePer};
 use crate::{bench, store, web};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,6 +27,16 @@ pub struct Cli {
     /// Folder for the default SQLite database (default: ./data).
     #[arg(long, global = true, env = "SAKHI_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// File holding the key that seals identities and incident narratives
+    /// (default: identity.key in the data folder, if present). The key may
+    /// also come from SAKHI_IDENTITY_KEY, which wins over the file.
+    #[arg(
+        long,
+        global = true,
+        env = "SAKHI_IDENTITY_KEY_FILE",
+        value_name = "FILE"
+    )]
+    pub identity_key_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -104,6 +116,20 @@ pub enum Command {
     /// API bearer tokens: issue one for a user, or revoke one.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The identity key that seals names, contacts and incident narratives.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Write a new random key to a file readable only by its owner (default:
+    /// the configured key file). Refuses to overwrite an existing file: a
+    /// lost key makes every sealed record unreadable.
+    Generate {
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 impl Cli {
@@ -113,6 +139,7 @@ impl Cli {
             database_url: self.database_url.clone(),
             data_dir: self.data_dir.clone(),
             bind,
+            identity_key_file: self.identity_key_file.clone(),
         }
     }
 }
@@ -200,6 +227,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Key(KeyCommand::Generate { output }) => {
+            let config = Config::resolve(cli.overrides(None))?;
+            let path = output
+                .clone()
+                .or_else(|| config.identity_key_file.clone())
+                .unwrap_or_else(|| config.default_identity_key_path());
+            let key = write_new_key(&path)?;
+            println!(
+                "wrote a new identity key to {} (fingerprint {}); keep a copy somewhere safe \
+                 and away from database backups",
+                path.display(),
+                key.fingerprint()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Token(command) => {
             let config = Config::resolve(cli.overrides(None))?;
             let store = store::open(&config.database_url).await?;
@@ -250,8 +292,70 @@ async fn first_admin(store: &dyn store::Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The identity key the configuration points to, if any.
+fn configured_key(config: &Config) -> anyhow::Result<Option<Arc<IdentityKey>>> {
+    let env = std::env::var(crate::crypto::KEY_ENV_VAR).ok();
+    let key = crate::crypto::load_key(env.as_deref(), config.identity_key_path().as_deref())?;
+    Ok(key.map(Arc::new))
+}
+
+/// For invented demo books: the configured key, or a new one in the default
+/// file, so a newcomer's first `serve --demo` shows sealed identities working.
+fn demo_key(config: &Config) -> anyhow::Result<Arc<IdentityKey>> {
+    if let Some(key) = configured_key(config)? {
+        return Ok(key);
+    }
+    let path = config.default_identity_key_path();
+    let key = write_new_key(&path)?;
+    println!(
+        "Wrote a new identity key for the demo to {} (fingerprint {}).",
+        path.display(),
+        key.fingerprint()
+    );
+    Ok(Arc::new(key))
+}
+
+/// A new random key in a file only its owner can read, never overwriting one.
+fn write_new_key(path: &Path) -> anyhow::Result<IdentityKey> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let key = IdentityKey::generate()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the key file {}: {e} (an existing key is never overwritten)",
+            path.display()
+        )
+    })?;
+    file.write_all(key.to_base64().as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()?;
+    Ok(key)
+}
+
+/// Refuses to serve records sealed under a key the server was not given:
+/// every identity read would fail, and new records would be sealed under a
+/// key that cannot open the old ones.
+async fn check_key(store: &dyn store::Store, key: Option<&IdentityKey>) -> anyhow::Result<()> {
+    for fingerprint in store.sealing_fingerprints().await? {
+        crate::crypto::check_startup_key(key, Some(&fingerprint))?;
+    }
+    Ok(())
+}
+
 async fn serve(config: Config, secure_cookies: bool, demo: bool) -> anyhow::Result<()> {
     let store = store::open(&config.database_url).await?;
+    let identity_key = if demo && store.groups().await?.is_empty() {
+        Some(demo_key(&config)?)
+    } else {
+        configured_key(&config)?
+    };
+    check_key(store.as_ref(), identity_key.as_deref()).await?;
     if demo {
         if store.groups().await?.is_empty() {
             println!("Loading the demo books (invented people and groups)…");
@@ -266,6 +370,7 @@ async fn serve(config: Config, secure_cookies: bool, demo: bool) -> anyhow::Resu
     first_admin(store.as_ref()).await?;
     let mut state = web::AppState::new(store)?;
     state.secure_cookies = secure_cookies;
+    state.identity_key = identity_key;
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let address = listener.local_addr()?;
     tracing::info!(database = %config.redacted_database_url(), "database ready");

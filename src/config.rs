@@ -15,6 +15,9 @@ pub struct Config {
     pub database_url: String,
     pub data_dir: PathBuf,
     pub bind: SocketAddr,
+    /// The identity key file named by flag, environment or file; `None`
+    /// means the default `<data_dir>/identity.key`, used only if it exists.
+    pub identity_key_file: Option<PathBuf>,
 }
 
 /// What the command line and environment said; `None` where they were silent.
@@ -24,7 +27,11 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub bind: Option<String>,
+    pub identity_key_file: Option<PathBuf>,
 }
+
+/// The file the identity key is kept in when nothing else is configured.
+pub const DEFAULT_KEY_FILE: &str = "identity.key";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +39,7 @@ struct FileConfig {
     database_url: Option<String>,
     data_dir: Option<PathBuf>,
     bind: Option<String>,
+    identity_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +91,24 @@ impl Config {
             database_url,
             data_dir,
             bind,
+            identity_key_file: overrides.identity_key_file.or(file.identity_key_file),
         })
+    }
+
+    /// Where the identity key is read from: the configured file, or the
+    /// default file in the data folder when one is there.
+    pub fn identity_key_path(&self) -> Option<PathBuf> {
+        match &self.identity_key_file {
+            Some(path) => Some(path.clone()),
+            None => {
+                let default = self.default_identity_key_path();
+                default.exists().then_some(default)
+            }
+        }
+    }
+
+    pub fn default_identity_key_path(&self) -> PathBuf {
+        self.data_dir.join(DEFAULT_KEY_FILE)
     }
 
     /// The database URL with any password replaced, for logs and messages.

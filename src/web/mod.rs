@@ -29,6 +29,9 @@ pub struct AppState {
     pub templates: Arc<Tera>,
     /// Mark cookies Secure (the server is behind TLS).
     pub secure_cookies: bool,
+    /// Seals and opens identities and incident narratives. Without it those
+    /// records can be neither written nor read; the rest of Sakhi works.
+    pub identity_key: Option<Arc<crate::crypto::IdentityKey>>,
 }
 
 impl AppState {
@@ -37,6 +40,7 @@ impl AppState {
             store,
             templates: Arc::new(templates()?),
             secure_cookies: false,
+            identity_key: None,
         })
     }
 }

@@ -271,7 +271,11 @@ mod tests {
     /// Prefixes Manipuri must cover: what a member sees.
     const MNI_REQUIRED: [&str; 4] = ["login.", "member.", "common.", "lang."];
     /// Every page (table) a catalog may have.
-    const PAGES: [&str; 14] = [
+    const PAGES: [&str; 18] = [
+        "client",
+        "code",
+        "access",
+        "linkage",
         "common",
         "lang",
         "login",

@@ -1,5 +1,6 @@
 //! The web layer: axum routers for HTML pages and the JSON API.
 
+pub mod access;
 pub mod api;
 pub mod authz;
 mod error;
@@ -72,6 +73,10 @@ pub fn templates() -> Result<Tera, tera::Error> {
         "bank.html",
         "admin.html",
         "funds.html",
+        "client_macros.html",
+        "clients.html",
+        "client.html",
+        "access_log.html",
     ])?;
     tera.autoescape_on(vec![".html"]);
     crate::i18n::register(&mut tera);
@@ -204,6 +209,28 @@ pub fn app(state: AppState) -> Router {
             "/groups/{group}/loans/products",
             post(loans::create_product),
         )
+        .route("/clients", get(clients::list).post(clients::create))
+        .route("/clients/search", post(clients::search))
+        .route("/clients/{code}", get(clients::show))
+        .route("/clients/{code}/identity", post(clients::set_identity))
+        .route(
+            "/clients/{code}/identity/view",
+            post(clients::view_identity),
+        )
+        .route("/clients/{code}/members", post(clients::link_member))
+        .route("/clients/{code}/records/{kind}", post(clients::add_record))
+        .route("/clients/{code}/consent", post(clients::consent))
+        .route("/clients/{code}/incidents", post(clients::add_incident))
+        .route(
+            "/clients/{code}/incidents/{incident}",
+            post(clients::update_incident),
+        )
+        .route(
+            "/clients/{code}/incidents/{incident}/narrative",
+            post(clients::view_narrative),
+        )
+        .route("/access-log", get(access_log::staff_view))
+        .route("/me/access", get(access_log::own_view))
         .nest("/api/v1", api::router())
         .route("/health", get(health))
         .route("/static/style.css", get(stylesheet))

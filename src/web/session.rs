@@ -234,6 +234,14 @@ impl CheckedForm {
     pub fn get(&self, name: &str) -> &str {
         field(&self.fields, name)
     }
+
+    /// Every value of a repeated field (checkboxes, multiple selects).
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.fields
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {

@@ -1,7 +1,10 @@
 //! HTML pages, one module per audience.
 
+pub mod access_log;
 pub mod admin;
 pub mod books;
+mod client_forms;
+pub mod clients;
 pub mod funds;
 pub mod group;
 pub mod home;

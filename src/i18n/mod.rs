@@ -271,7 +271,7 @@ mod tests {
     /// Prefixes Manipuri must cover: what a member sees.
     const MNI_REQUIRED: [&str; 4] = ["login.", "member.", "common.", "lang."];
     /// Every page (table) a catalog may have.
-    const PAGES: [&str; 14] = [
+    const PAGES: [&str; 15] = [
         "common",
         "lang",
         "login",
@@ -286,6 +286,7 @@ mod tests {
         "admin",
         "field",
         "funds",
+        "report",
     ];
 
     fn all() -> [(Lang, &'static Catalog); 3] {

@@ -61,6 +61,66 @@ pub fn roll_up(tb: &TrialBalance, accounts: &[Account]) -> Vec<RolledLine> {
     out.into_values().collect()
 }
 
+/// Trial balances of group books added up account by account, each
+/// member's account under its header (`1100-M001` into `1100`), for the
+/// program's consolidated trial balance. Header names come from the
+/// standard SHG chart, which every group book is created from.
+pub fn consolidate(tbs: &[TrialBalance]) -> Vec<RolledLine> {
+    let chart = crate::ledger::chart::shg_chart();
+    let mut out: BTreeMap<String, RolledLine> = BTreeMap::new();
+    for tb in tbs {
+        for line in &tb.lines {
+            let header = line
+                .code
+                .split_once('-')
+                .map(|(h, _)| h)
+                .filter(|h| crate::ledger::chart::shg::PER_MEMBER.contains(h));
+            let code = header.unwrap_or(&line.code).to_string();
+            let name = match header {
+                Some(h) => chart
+                    .iter()
+                    .find(|a| a.code == h)
+                    .map_or_else(|| line.name.clone(), |a| a.name.clone()),
+                None => line.name.clone(),
+            };
+            let slot = out.entry(code.clone()).or_insert_with(|| RolledLine {
+                code,
+                name,
+                account_type: line.account_type,
+                balance: 0,
+            });
+            slot.balance = slot.balance.saturating_add(line.balance);
+        }
+    }
+    out.into_values().collect()
+}
+
+/// Rolled-up lines as a trial balance sheet (debit and credit columns).
+pub fn rolled_sheet(lines: &[RolledLine]) -> Sheet {
+    let mut s = Sheet::new(&["code", "account", "type", "debit", "credit"]);
+    let (mut debits, mut credits) = (0_i64, 0_i64);
+    for l in lines {
+        let (dr, cr) = (l.balance.max(0), l.balance.min(0).saturating_neg());
+        debits = debits.saturating_add(dr);
+        credits = credits.saturating_add(cr);
+        s.push(vec![
+            Cell::text(&l.code),
+            Cell::text(&l.name),
+            Cell::text(l.account_type.as_str()),
+            Cell::Money(dr),
+            Cell::Money(cr),
+        ]);
+    }
+    s.push(vec![
+        Cell::Empty,
+        Cell::text("total"),
+        Cell::Empty,
+        Cell::Money(debits),
+        Cell::Money(credits),
+    ]);
+    s
+}
+
 fn presented(account_type: AccountType, signed: i64) -> i64 {
     account_type.normal_side().present(signed)
 }
@@ -518,6 +578,51 @@ pub(crate) mod tests {
             (ie.income.len(), ie.expenditure.len(), ie.surplus()),
             (2, 1, 0)
         );
+    }
+
+    #[test]
+    fn two_groups_consolidate_under_the_chart_headers() {
+        use crate::ledger::TrialBalanceLine;
+        let line = |code: &str, t, balance| TrialBalanceLine {
+            account_id: 0,
+            code: code.into(),
+            name: format!("own name {code}"),
+            account_type: t,
+            balance,
+        };
+        let tb = |lines| TrialBalance {
+            book: book(),
+            as_of: None,
+            lines,
+        };
+        use AccountType::*;
+        // Group 1: cash 700, M1's savings 500, M2's 200. Group 2: cash 300,
+        // its member LOT-01's savings 300 (a code with a dash of its own).
+        let all = consolidate(&[
+            tb(vec![
+                line("1000", Asset, 70_000),
+                line("2000-M1", Liability, -50_000),
+                line("2000-M2", Liability, -20_000),
+            ]),
+            tb(vec![
+                line("1000", Asset, 30_000),
+                line("2000-LOT-01", Liability, -30_000),
+            ]),
+        ]);
+        let got: Vec<(&str, &str, i64)> = all
+            .iter()
+            .map(|l| (l.code.as_str(), l.name.as_str(), l.balance))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("1000", "own name 1000", 100_000),
+                ("2000", "Member compulsory savings", -100_000)
+            ]
+        );
+        let csv =
+            String::from_utf8(rolled_sheet(&all).to_csv(2).unwrap_or_default()).unwrap_or_default();
+        assert!(csv.ends_with("\n,total,,1000.00,1000.00\n"), "{csv}");
     }
 
     #[test]

@@ -68,9 +68,13 @@ pub fn templates() -> Result<Tera, tera::Error> {
         "bank.html",
         "admin.html",
         "funds.html",
+        "reports.html",
+        "report.html",
+        "program.html",
     ])?;
     tera.autoescape_on(vec![".html"]);
     crate::i18n::register(&mut tera);
+    pages::reports::register_filters(&mut tera);
     Ok(tera)
 }
 
@@ -199,6 +203,13 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/groups/{group}/loans/products",
             post(loans::create_product),
+        )
+        .route("/groups/{group}/reports", get(reports::index))
+        .route("/groups/{group}/reports/{report}", get(reports::show))
+        .route("/reports/program", get(reports::program))
+        .route(
+            "/reports/program/trial-balance",
+            get(reports::program_trial_balance),
         )
         .nest("/api/v1", api::router())
         .route("/health", get(health))

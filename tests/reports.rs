@@ -326,6 +326,14 @@ async fn reports(store: Arc<dyn Store>) {
     assert!(text.contains("\ntotal,,,,30,100\ngrade,C,"), "{text}");
     let html = page(&t, format!("{base}/grading?frequency=monthly")).await;
     assert!(html.contains("Group grading") && html.contains("selected"));
+    assert!(
+        html.contains("meets Monthly") || html.contains("meets monthly"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("{start}") && !html.contains("report."),
+        "{html}"
+    );
     assert_eq!(
         get(&t, format!("{base}/grading?frequency=daily"))
             .await

@@ -395,10 +395,16 @@ impl Grading {
             "max_points",
         ]);
         for sc in &self.scores {
+            // Repayment is measured in money; the others count things.
+            let figure = if sc.indicator == Indicator::Repayment {
+                Cell::Money
+            } else {
+                Cell::Count
+            };
             s.push(vec![
                 Cell::text(sc.indicator.as_str()),
-                Cell::Count(sc.numerator),
-                Cell::Count(sc.denominator),
+                figure(sc.numerator),
+                figure(sc.denominator),
                 sc.ratio.map_or(Cell::Empty, Cell::Ratio),
                 Cell::Count(i64::from(sc.points)),
                 Cell::Count(i64::from(sc.max_points)),
@@ -614,7 +620,7 @@ mod tests {
         assert_eq!(g.fund_utilisation, Some(Decimal::new(15, 2)));
         let csv = String::from_utf8(g.sheet().to_csv(2).unwrap_or_default()).unwrap_or_default();
         assert!(
-            csv.contains("\nrepayment,3500,4000,0.8750,10,20\n"),
+            csv.contains("\nrepayment,35.00,40.00,0.8750,10,20\n"),
             "{csv}"
         );
         assert!(csv.contains("\ntotal,,,,70,100\ngrade,C,,,,\n"), "{csv}");

@@ -307,7 +307,62 @@ async fn matrix(store: Arc<dyn Store>) {
             format!("/groups/{a}/funds/share-out"),
             [303, 403, 403, 422, 404, 404],
         ),
+        (
+            "GET",
+            format!("/groups/{a}/reports"),
+            [303, 200, 200, 200, 404, 404],
+        ),
+        (
+            "GET",
+            format!("/groups/{b}/reports"),
+            [303, 200, 200, 404, 200, 404],
+        ),
+        (
+            "GET",
+            format!("/groups/{a}/reports/passbook?member={m}"),
+            [303, 200, 200, 200, 404, 404],
+        ),
+        (
+            "GET",
+            format!("/groups/{a}/reports/passbook?member={m}&format=csv"),
+            [303, 200, 200, 200, 404, 404],
+        ),
+        (
+            "GET",
+            "/reports/program".into(),
+            [303, 200, 200, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/reports/program?format=csv".into(),
+            [303, 200, 200, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/reports/program/trial-balance".into(),
+            [303, 200, 200, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/reports/program/trial-balance?format=csv".into(),
+            [303, 200, 200, 403, 403, 403],
+        ),
     ];
+    // Every group report, as a page and as CSV.
+    let mut pages = pages;
+    for report in sakhi::web::pages::reports::REPORTS
+        .iter()
+        .map(|r| r.0)
+        .filter(|r| *r != "passbook")
+    {
+        for format in ["", "?format=csv"] {
+            pages.push((
+                "GET",
+                format!("/groups/{a}/reports/{report}{format}"),
+                [303, 200, 200, 200, 404, 404],
+            ));
+        }
+    }
     for (i, who) in ROLES.iter().enumerate() {
         let (c, csrf) = session(&w, who).await;
         for (method, path, expected) in &pages {

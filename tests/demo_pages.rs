@@ -86,11 +86,37 @@ async fn demo_pages_fit_their_budgets() {
         ],
     )
     .await;
-    for path in [
+    let member = store
+        .members(group)
+        .await
+        .unwrap()
+        .first()
+        .expect("the demo group has members")
+        .id;
+    // Report pages with their default period (the financial year so far)
+    // and a whole year back, the longest a treasurer is likely to ask for.
+    let year_ago = today - chrono::Days::new(365);
+    let mut paths = vec![
         format!("/groups/{group}"),
         format!("/groups/{group}/meetings/new"),
         format!("/groups/{group}/loans"),
-    ] {
+        format!("/groups/{group}/reports"),
+    ];
+    for (report, _) in sakhi::web::pages::reports::REPORTS {
+        let who = if report == "passbook" {
+            format!("member={member}&")
+        } else {
+            String::new()
+        };
+        paths.push(format!("/groups/{group}/reports/{report}?{who}"));
+        paths.push(format!(
+            "/groups/{group}/reports/{report}?{who}from={year_ago}"
+        ));
+    }
+    paths.push(format!(
+        "/groups/{group}/reports/general-ledger?from={year_ago}&account=1000"
+    ));
+    for path in paths {
         let html = size(&treasurer, format!("{base}{path}")).await;
         println!("{path}: {html} B + stylesheet {css} B");
         assert!(html + css <= 40 * 1024, "{path}: {html} + css {css}");
@@ -104,7 +130,13 @@ async fn demo_pages_fit_their_budgets() {
         ],
     )
     .await;
-    let html = size(&staff, format!("{base}/staff")).await;
-    println!("/staff: {html} B");
-    assert!(html + css <= 40 * 1024);
+    for path in [
+        "/staff",
+        "/reports/program",
+        "/reports/program/trial-balance",
+    ] {
+        let html = size(&staff, format!("{base}{path}")).await;
+        println!("{path}: {html} B");
+        assert!(html + css <= 40 * 1024, "{path}: {html} + css {css}");
+    }
 }

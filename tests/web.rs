@@ -435,6 +435,10 @@ async fn page_budgets(w: &World) {
     for route in [
         format!("/groups/{}", w.a.group.id),
         format!("/groups/{}/meetings/new", w.a.group.id),
+        format!("/groups/{}/reports", w.a.group.id),
+        format!("/groups/{}/reports/general-ledger", w.a.group.id),
+        format!("/groups/{}/reports/cash-book", w.a.group.id),
+        format!("/groups/{}/reports/grading", w.a.group.id),
     ] {
         let (_, html) = get(&t, format!("{}{route}", w.base)).await;
         assert!(

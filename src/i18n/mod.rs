@@ -271,7 +271,7 @@ mod tests {
     /// Prefixes Manipuri must cover: what a member sees.
     const MNI_REQUIRED: [&str; 4] = ["login.", "member.", "common.", "lang."];
     /// Every page (table) a catalog may have.
-    const PAGES: [&str; 18] = [
+    const PAGES: [&str; 19] = [
         "client",
         "code",
         "access",
@@ -290,6 +290,7 @@ mod tests {
         "admin",
         "field",
         "funds",
+        "report",
     ];
 
     fn all() -> [(Lang, &'static Catalog); 3] {

@@ -1,4 +1,13 @@
-//! Reports built from loaded books: plain values in, text or JSON out.
+//! Reports built from loaded books: plain values in, text, tables or CSV
+//! out. Nothing here reads the database or knows about the web: the store
+//! hands in trial balances, journals and loans; the pages and the CLI hand
+//! the results to people.
+
+pub mod cash_book;
+pub mod grading;
+pub mod ledgers;
+pub mod sheet;
+pub mod statements;
 
 pub mod charts;
 
@@ -8,6 +17,7 @@ use crate::money::format_minor;
 use crate::store::LoanWithState;
 use chrono::NaiveDate;
 use serde::Serialize;
+use sheet::{Cell, Sheet};
 use std::fmt::Write as _;
 
 /// Portfolio quality of a group or of the whole program as of a date.
@@ -47,6 +57,77 @@ pub fn portfolio(loans: &[LoanWithState], as_of: NaiveDate, from: NaiveDate) -> 
 }
 
 impl PortfolioReport {
+    /// The ageing buckets with PAR ratios: the PAR ageing sheet.
+    pub fn par_sheet(&self) -> Sheet {
+        let mut s = Sheet::new(&["bucket", "loans", "principal_outstanding", "overdue"]);
+        for (name, b) in self.buckets() {
+            s.push(vec![
+                Cell::text(name),
+                Cell::Count(i64::from(b.loans)),
+                Cell::Money(b.principal_outstanding),
+                Cell::Money(b.overdue_total),
+            ]);
+        }
+        s.push(vec![
+            Cell::text("total"),
+            Cell::Count(i64::try_from(self.active_loans).unwrap_or(i64::MAX)),
+            Cell::Money(self.par.principal_outstanding),
+        ]);
+        for (name, days, at_risk) in [
+            ("par1", 1, self.par.at_risk_1),
+            ("par30", 30, self.par.at_risk_30),
+            ("par90", 90, self.par.at_risk_90),
+        ] {
+            s.push(vec![
+                Cell::text(name),
+                Cell::Empty,
+                Cell::Money(at_risk),
+                Cell::Ratio(self.par.ratio(days)),
+            ]);
+        }
+        s
+    }
+
+    /// Ageing buckets in order, with their names (also the i18n key suffixes).
+    pub fn buckets(&self) -> [(&'static str, &crate::loans::portfolio::Bucket); 6] {
+        let a = &self.ageing;
+        [
+            ("current", &a.current),
+            ("d1_30", &a.d1_30),
+            ("d31_60", &a.d31_60),
+            ("d61_90", &a.d61_90),
+            ("d91_180", &a.d91_180),
+            ("over_180", &a.over_180),
+        ]
+    }
+
+    /// Demand, collection and balance per month.
+    pub fn dcb_sheet(&self) -> Sheet {
+        let mut s = Sheet::new(&[
+            "period_start",
+            "period_end",
+            "opening_overdue",
+            "demand",
+            "advance_adjusted",
+            "collected_against_due",
+            "collected_in_advance",
+            "closing_overdue",
+        ]);
+        for r in &self.dcb {
+            s.push(vec![
+                Cell::Date(r.period_start),
+                Cell::Date(r.period_end),
+                Cell::Money(r.opening_overdue),
+                Cell::Money(r.demand),
+                Cell::Money(r.advance_adjusted),
+                Cell::Money(r.collected_against_due),
+                Cell::Money(r.collected_in_advance),
+                Cell::Money(r.closing_overdue),
+            ]);
+        }
+        s
+    }
+
     pub fn text(&self, minor_units: u32) -> String {
         let m = |v: i64| format_minor(v, minor_units);
         let mut out = String::new();
@@ -105,5 +186,76 @@ impl PortfolioReport {
             );
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loans::product::{templates, Loan, LoanSource};
+    use crate::loans::state::{InstallmentState, LoanState, Parts};
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, day).unwrap_or_default()
+    }
+
+    /// One active loan of 2,000: 1,000 principal due 1 March and 1 April,
+    /// nothing paid. On 15 April it is 45 days past due.
+    #[test]
+    fn par_and_dcb_sheets_of_one_late_loan() {
+        let inst = |number, due_date| InstallmentState {
+            number,
+            due_date,
+            due: Parts {
+                principal: 100_000,
+                ..Parts::default()
+            },
+            paid: Parts::default(),
+            waived: Parts::default(),
+        };
+        let loan = Loan {
+            id: 1,
+            group_id: 1,
+            member_id: 1,
+            product_id: None,
+            source: LoanSource::GroupFund,
+            purpose: "vegetables".into(),
+            principal: 200_000,
+            settings: templates()[0].1.clone(),
+            status: LoanStatus::Active,
+            applied_on: d(2, 1),
+            approved_on: Some(d(2, 1)),
+            resolution: None,
+            disbursed_on: Some(d(2, 1)),
+            disbursement_entry_id: Some(1),
+            closed_on: None,
+            schedule_version: 1,
+        };
+        let loans = [LoanWithState {
+            loan,
+            state: LoanState {
+                installments: vec![inst(1, d(3, 1)), inst(2, d(4, 1))],
+                payments: vec![],
+            },
+        }];
+        let r = portfolio(&loans, d(4, 15), d(3, 1));
+        let par =
+            String::from_utf8(r.par_sheet().to_csv(2).unwrap_or_default()).unwrap_or_default();
+        assert!(par.contains("\nd31_60,1,2000.00,2000.00\n"), "{par}");
+        assert!(
+            par.contains("\npar30,,2000.00,1.0000\npar90,,0.00,0.0000\n"),
+            "{par}"
+        );
+        let dcb =
+            String::from_utf8(r.dcb_sheet().to_csv(2).unwrap_or_default()).unwrap_or_default();
+        // March: 1,000 falls due, nothing collected. 1-15 April: another
+        // 1,000, closing with 2,000 overdue.
+        assert_eq!(
+            dcb.lines().skip(1).collect::<Vec<_>>(),
+            [
+                "2026-03-01,2026-03-31,0.00,1000.00,0.00,0.00,0.00,1000.00",
+                "2026-04-01,2026-04-15,1000.00,1000.00,0.00,0.00,0.00,2000.00",
+            ]
+        );
     }
 }

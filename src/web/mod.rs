@@ -77,9 +77,13 @@ pub fn templates() -> Result<Tera, tera::Error> {
         "clients.html",
         "client.html",
         "access_log.html",
+        "reports.html",
+        "report.html",
+        "program.html",
     ])?;
     tera.autoescape_on(vec![".html"]);
     crate::i18n::register(&mut tera);
+    pages::reports::register_filters(&mut tera);
     Ok(tera)
 }
 
@@ -231,6 +235,13 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/access-log", get(access_log::staff_view))
         .route("/me/access", get(access_log::own_view))
+        .route("/groups/{group}/reports", get(reports::index))
+        .route("/groups/{group}/reports/{report}", get(reports::show))
+        .route("/reports/program", get(reports::program))
+        .route(
+            "/reports/program/trial-balance",
+            get(reports::program_trial_balance),
+        )
         .nest("/api/v1", api::router())
         .route("/health", get(health))
         .route("/static/style.css", get(stylesheet))

@@ -12,6 +12,7 @@ pub mod loans;
 pub mod login;
 pub mod meeting;
 pub mod member;
+pub mod reports;
 pub mod staff;
 
 use crate::groups::{Group, GroupId};

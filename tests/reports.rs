@@ -26,32 +26,6 @@ use sakhi::money::{Currency, Money};
 use sakhi::store::{Fund, Store};
 use std::sync::Arc;
 
-async fn user(w: &World, username: &str) -> reqwest::Client {
-    let c = client();
-    let page = c
-        .get(format!("{}/login", w.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = input(&page, "csrf");
-    let res = c
-        .post(format!("{}/login", w.base))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("kind", "staff"),
-            ("username", username),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303, "{username} signs in");
-    c
-}
-
 struct Got {
     status: u16,
     content_type: String,

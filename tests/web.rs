@@ -12,53 +12,6 @@ use sakhi::money::Currency;
 use sakhi::store::Store;
 use std::sync::Arc;
 
-async fn sign_in(w: &World, fields: &[(&str, &str)]) -> (reqwest::Client, reqwest::StatusCode) {
-    let c = client();
-    let page = c
-        .get(format!("{}/login", w.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = input(&page, "csrf");
-    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];
-    form.extend_from_slice(fields);
-    let res = c
-        .post(format!("{}/login", w.base))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    (c, res.status())
-}
-
-async fn user(w: &World, username: &str) -> reqwest::Client {
-    let (c, status) = sign_in(
-        w,
-        &[
-            ("kind", "staff"),
-            ("username", username),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
-    assert_eq!(status, 303, "{username} signs in");
-    c
-}
-
-async fn member(w: &World, code: &str) -> reqwest::Client {
-    let (c, status) = sign_in(w, &[("kind", "member"), ("code", code), ("pin", PIN)]).await;
-    assert_eq!(status, 303, "{code} signs in");
-    c
-}
-
-async fn get(c: &reqwest::Client, url: String) -> (u16, String) {
-    let res = c.get(url).send().await.unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 /// The meeting form as a browser would post it, with changes.
 async fn meeting_form(
     w: &World,

@@ -1,16 +1,18 @@
--- no-transaction
 -- Counsellors join the roles, and the records that link a woman's livelihood
 -- to her rehabilitation: pseudonymous clients, sealed identities, outcome
 -- records, incidents and the access log.
 --
--- SQLite cannot change a CHECK constraint in place, so `users` is rebuilt by
--- the documented procedure (foreign keys off outside a transaction, copy,
--- drop, rename, check); hence this migration runs its own transaction.
+-- SQLite cannot change a CHECK constraint in place, and migrations run inside
+-- a transaction (where foreign keys cannot be switched off), so `users` is
+-- rebuilt under deferred foreign keys: the rows are copied aside, the table
+-- is dropped and created again under the same name, and the rows come back.
+-- Their children (sessions, treasurer_groups, ...) are orphaned only in
+-- between, and the commit checks that every one has its parent again.
 
-PRAGMA foreign_keys = OFF;
-BEGIN IMMEDIATE;
-
-CREATE TABLE users_with_counsellors (
+PRAGMA defer_foreign_keys = ON;
+CREATE TEMP TABLE users_before_counsellors AS SELECT * FROM users;
+DROP TABLE users;
+CREATE TABLE users (
     id                    INTEGER PRIMARY KEY,
     username              TEXT NOT NULL,
     display_name          TEXT NOT NULL,
@@ -22,12 +24,11 @@ CREATE TABLE users_with_counsellors (
     created_at            TEXT NOT NULL,
     CONSTRAINT users_username_unique UNIQUE (username)
 );
-INSERT INTO users_with_counsellors
+INSERT INTO users
     (id, username, display_name, role, password_hash, must_change_password, lang, active, created_at)
 SELECT id, username, display_name, role, password_hash, must_change_password, lang, active, created_at
-FROM users;
-DROP TABLE users;
-ALTER TABLE users_with_counsellors RENAME TO users;
+FROM users_before_counsellors;
+DROP TABLE users_before_counsellors;
 
 -- The code is random and says nothing about her; see outcomes::ClientCode.
 CREATE TABLE clients (
@@ -124,5 +125,3 @@ BEGIN
     SELECT RAISE(ABORT, 'access_log is append-only');
 END;
 
-COMMIT;
-PRAGMA foreign_keys = ON;

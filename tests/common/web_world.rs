@@ -23,6 +23,8 @@ pub struct World {
     pub a: GroupSetup,
     pub b: GroupSetup,
     pub loan: i64,
+    /// The key the server seals identities and narratives with.
+    pub key: Arc<sakhi::crypto::IdentityKey>,
 }
 
 pub fn today() -> chrono::NaiveDate {
@@ -70,6 +72,7 @@ pub async fn world(store: Arc<dyn Store>) -> World {
     for (username, role) in [
         ("admin", Role::Admin),
         ("staff", Role::Staff),
+        ("counsellor", Role::Counsellor),
         ("treasurer-a", Role::Treasurer),
         ("treasurer-b", Role::Treasurer),
     ] {
@@ -135,7 +138,9 @@ pub async fn world(store: Arc<dyn Store>) -> World {
         )
         .await
         .unwrap();
-    let state = AppState::new(store.clone()).unwrap();
+    let key = Arc::new(sakhi::crypto::IdentityKey::generate().unwrap());
+    let mut state = AppState::new(store.clone()).unwrap();
+    state.identity_key = Some(key.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -146,6 +151,7 @@ pub async fn world(store: Arc<dyn Store>) -> World {
         a,
         b,
         loan: loan.id,
+        key,
     }
 }
 
@@ -165,4 +171,51 @@ pub fn input(html: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("no {name} in {html}"))
         + needle.len();
     html[start..].split('"').next().unwrap().to_string()
+}
+
+pub async fn sign_in(w: &World, fields: &[(&str, &str)]) -> (reqwest::Client, reqwest::StatusCode) {
+    let c = client();
+    let page = c
+        .get(format!("{}/login", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = input(&page, "csrf");
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+    form.extend_from_slice(fields);
+    let res = c
+        .post(format!("{}/login", w.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (c, res.status())
+}
+
+pub async fn user(w: &World, username: &str) -> reqwest::Client {
+    let (c, status) = sign_in(
+        w,
+        &[
+            ("kind", "staff"),
+            ("username", username),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{username} signs in");
+    c
+}
+
+pub async fn member(w: &World, code: &str) -> reqwest::Client {
+    let (c, status) = sign_in(w, &[("kind", "member"), ("code", code), ("pin", PIN)]).await;
+    assert_eq!(status, 303, "{code} signs in");
+    c
+}
+
+pub async fn get(c: &reqwest::Client, url: String) -> (u16, String) {
+    let res = c.get(url).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
 }

@@ -1,0 +1,84 @@
+//! Upgrading a database that already has people in it: migration 0005
+//! rebuilds SQLite's `users` table (to let counsellors in), and everything
+//! that points at a user (sessions, treasurer groups) must survive it.
+
+mod common;
+
+use sakhi::auth::hash_secret;
+use sakhi::i18n::Lang;
+use sakhi::store::auth::NewUser;
+use sakhi::store::sqlite::SqliteStore;
+use sakhi::store::{AuthStore, Role, SessionOwner, Store};
+use std::borrow::Cow;
+
+#[tokio::test]
+async fn users_and_their_sessions_survive_the_counsellor_migration_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("old.db").display());
+    let store = SqliteStore::open(&url).await.unwrap();
+    // The database as the previous release left it: migrations 1 to 4.
+    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new("migrations/sqlite"))
+        .await
+        .unwrap();
+    before.migrations = Cow::Owned(before.migrations[..4].to_vec());
+    before.run(store.pool()).await.unwrap();
+
+    let lotus = common::lotus(&store, "Lotus SHG").await;
+    let hash = hash_secret("old password").unwrap();
+    let treasurer = store
+        .create_user(&NewUser {
+            username: "treasurer1",
+            display_name: "Treasurer One",
+            role: Role::Treasurer,
+            password_hash: &hash,
+            must_change_password: false,
+            lang: Lang::Hi,
+        })
+        .await
+        .unwrap();
+    store
+        .assign_treasurer(treasurer.id, lotus.setup.group.id)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    store
+        .create_session(
+            "session-hash",
+            SessionOwner::User(treasurer.id),
+            "csrf",
+            now,
+            now + 3600,
+        )
+        .await
+        .unwrap();
+
+    store.migrate().await.unwrap();
+
+    let users = store.users().await.unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].id, treasurer.id);
+    assert_eq!(users[0].lang, Lang::Hi);
+    assert_eq!(
+        store.treasurer_groups(treasurer.id).await.unwrap(),
+        vec![lotus.setup.group.id]
+    );
+    assert!(store.session("session-hash", now).await.unwrap().is_some());
+    let orphans: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert!(orphans.is_empty(), "{orphans:?}");
+    // Counsellors can now be created.
+    store
+        .create_user(&NewUser {
+            username: "counsellor",
+            display_name: "Counsellor",
+            role: Role::Counsellor,
+            password_hash: &hash,
+            must_change_password: false,
+            lang: Lang::En,
+        })
+        .await
+        .unwrap();
+    assert!(store.verify().await.unwrap().is_ok());
+}

@@ -14,6 +14,9 @@ use sakhi::outcomes::{ClientCode, Record};
 use std::path::Path;
 use std::sync::Arc;
 
+/// A form's kind, its fields, and the field a refusal must name.
+type BadForm<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+
 const NAME: &str = "Zirkonia Testwoman";
 const ADDRESS: &str = "Lane 7, Inventedleikai";
 const NARRATIVE: &str = "Threatened at the Quilted market stall; peer advocate went along.";
@@ -223,7 +226,7 @@ async fn story(w: &World, sqlite_dir: Option<&Path>) {
 
     // Bad input names its field and adds nothing.
     let before = record_count(w, &code).await;
-    let bad: Vec<(&str, Vec<(&str, String)>, &str)> = vec![
+    let bad: Vec<BadForm> = vec![
         (
             "review",
             vec![

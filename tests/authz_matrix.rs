@@ -10,17 +10,18 @@ use common::*;
 use sakhi::store::Store;
 use std::sync::Arc;
 
-const ROLES: [&str; 6] = [
+const ROLES: [&str; 7] = [
     "anonymous",
     "admin",
     "staff",
+    "counsellor",
     "treasurer-a",
     "treasurer-b",
     "LOT-01",
 ];
 
 /// Expected status per role, in `ROLES` order.
-type Row = (&'static str, String, [u16; 6]);
+type Row = (&'static str, String, [u16; 7]);
 
 async fn session(w: &World, who: &str) -> (reqwest::Client, String) {
     let c = client();
@@ -119,233 +120,328 @@ async fn matrix(store: Arc<dyn Store>) {
         .borrowing
         .id;
     let entries_before = w.store.verify().await.unwrap().entries;
+    let staff_id = w
+        .store
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "staff")
+        .unwrap()
+        .id;
+    let code = sakhi::outcomes::ClientCode::generate().unwrap();
+    w.store
+        .create_client(&code, &[w.b.members[0].id], None, staff_id)
+        .await
+        .unwrap();
 
-    //                                                        anon admin staff  t-a   t-b  member
+    //                                                   anon admin staff couns  t-a   t-b  member
     let pages: Vec<Row> = vec![
-        ("GET", "/staff".into(), [303, 200, 200, 403, 403, 403]),
-        ("GET", "/admin".into(), [303, 200, 403, 403, 403, 403]),
-        ("GET", "/me".into(), [303, 404, 404, 404, 404, 200]),
-        ("GET", "/password".into(), [303, 200, 200, 200, 200, 404]),
+        ("GET", "/staff".into(), [303, 200, 200, 403, 403, 403, 403]),
+        ("GET", "/admin".into(), [303, 200, 403, 403, 403, 403, 403]),
+        ("GET", "/me".into(), [303, 404, 404, 404, 404, 404, 200]),
+        (
+            "GET",
+            "/password".into(),
+            [303, 200, 200, 200, 200, 200, 404],
+        ),
         (
             "GET",
             format!("/groups/{a}"),
-            [303, 200, 200, 200, 404, 404],
+            [303, 200, 200, 404, 200, 404, 404],
         ),
         (
             "GET",
             format!("/groups/{b}"),
-            [303, 200, 200, 404, 200, 404],
+            [303, 200, 200, 404, 404, 200, 404],
         ),
         (
             "GET",
             format!("/groups/{a}/meetings/new"),
-            [303, 403, 403, 200, 404, 404],
+            [303, 403, 403, 404, 200, 404, 404],
         ),
         (
             "GET",
             format!("/groups/{a}/members/{m}/passbook"),
-            [303, 200, 200, 200, 404, 200],
+            [303, 200, 200, 404, 200, 404, 200],
         ),
         (
             "GET",
             format!("/groups/{a}/loans"),
-            [303, 200, 200, 200, 404, 404],
+            [303, 200, 200, 404, 200, 404, 404],
         ),
         (
             "GET",
             format!("/groups/{a}/loans/{loan}"),
-            [303, 200, 200, 200, 404, 404],
+            [303, 200, 200, 404, 200, 404, 404],
         ),
         (
             "GET",
             format!("/groups/{a}/cash"),
-            [303, 200, 200, 200, 404, 404],
+            [303, 200, 200, 404, 200, 404, 404],
         ),
         (
             "GET",
             format!("/groups/{a}/bank"),
-            [303, 200, 200, 200, 404, 404],
+            [303, 200, 200, 404, 200, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/meetings/new"),
-            [303, 403, 403, 200, 404, 404],
+            [303, 403, 403, 404, 200, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/meetings/review"),
-            [303, 403, 403, 422, 404, 404],
+            [303, 403, 403, 404, 422, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/meetings"),
-            [303, 403, 403, 422, 404, 404],
+            [303, 403, 403, 404, 422, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/loans"),
-            [303, 403, 403, 422, 404, 404],
+            [303, 403, 403, 404, 422, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/loans/{loan}/decision"),
-            [303, 403, 403, 422, 404, 404],
+            [303, 403, 403, 404, 422, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/loans/{loan}/disburse"),
-            [303, 403, 403, 422, 404, 404],
+            [303, 403, 403, 404, 422, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/loans/{loan}/repay"),
-            [303, 403, 403, 422, 404, 404],
+            [303, 403, 403, 404, 422, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/loans/{loan}/reschedule"),
-            [303, 422, 422, 403, 404, 404],
+            [303, 422, 422, 404, 403, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/loans/{loan}/write-off"),
-            [303, 422, 422, 403, 404, 404],
+            [303, 422, 422, 404, 403, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/cash"),
-            [303, 403, 403, 422, 404, 404],
+            [303, 403, 403, 404, 422, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/bank"),
-            [303, 403, 403, 422, 404, 404],
+            [303, 403, 403, 404, 422, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/entries/{entry}/reverse"),
-            [303, 403, 403, 422, 404, 404],
+            [303, 403, 403, 404, 422, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/members"),
-            [303, 422, 403, 422, 404, 404],
+            [303, 422, 403, 404, 422, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/members/{m}/pin"),
-            [303, 422, 422, 422, 404, 404],
+            [303, 422, 422, 404, 422, 404, 404],
         ),
         (
             "POST",
             "/admin/users".into(),
-            [303, 422, 403, 403, 403, 403],
+            [303, 422, 403, 403, 403, 403, 403],
         ),
         (
             "POST",
             format!("/admin/users/{treasurer_b}/groups"),
-            [303, 422, 403, 403, 403, 403],
+            [303, 422, 403, 403, 403, 403, 403],
         ),
         (
             "POST",
             "/admin/users/999999/active".into(),
-            [303, 303, 403, 403, 403, 403],
+            [303, 303, 403, 403, 403, 403, 403],
         ),
         (
             "POST",
             "/admin/groups".into(),
-            [303, 422, 403, 403, 403, 403],
+            [303, 422, 403, 403, 403, 403, 403],
         ),
         (
             "POST",
             "/admin/tokens".into(),
-            [303, 422, 403, 403, 403, 403],
+            [303, 422, 403, 403, 403, 403, 403],
         ),
         (
             "POST",
             "/admin/tokens/999999/revoke".into(),
-            [303, 404, 403, 403, 403, 403],
+            [303, 404, 403, 403, 403, 403, 403],
         ),
-        ("POST", "/lang".into(), [303, 422, 422, 422, 422, 422]),
+        ("POST", "/lang".into(), [303, 422, 422, 422, 422, 422, 422]),
         (
             "GET",
             format!("/groups/{a}/funds"),
-            [303, 200, 200, 200, 404, 404],
+            [303, 200, 200, 404, 200, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/funds/rules"),
-            [303, 403, 403, 303, 404, 404],
+            [303, 403, 403, 404, 303, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/funds/borrowings"),
-            [303, 403, 403, 422, 404, 404],
+            [303, 403, 403, 404, 422, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/funds/borrowings/{grant}/repay"),
-            [303, 403, 403, 422, 404, 404],
+            [303, 403, 403, 404, 422, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/funds/social-payout"),
-            [303, 403, 403, 422, 404, 404],
+            [303, 403, 403, 404, 422, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/funds/late-fines"),
-            [303, 403, 403, 303, 404, 404],
+            [303, 403, 403, 404, 303, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/funds/recovery"),
-            [303, 403, 403, 422, 404, 404],
+            [303, 403, 403, 404, 422, 404, 404],
         ),
         (
             "POST",
             format!("/groups/{a}/funds/share-out"),
-            [303, 403, 403, 422, 404, 404],
+            [303, 403, 403, 404, 422, 404, 404],
         ),
         (
             "GET",
             format!("/groups/{a}/reports"),
-            [303, 200, 200, 200, 404, 404],
+            [303, 200, 200, 404, 200, 404, 404],
         ),
         (
             "GET",
             format!("/groups/{b}/reports"),
-            [303, 200, 200, 404, 200, 404],
+            [303, 200, 200, 404, 404, 200, 404],
         ),
         (
             "GET",
             format!("/groups/{a}/reports/passbook?member={m}"),
-            [303, 200, 200, 200, 404, 404],
+            [303, 200, 200, 404, 200, 404, 404],
         ),
         (
             "GET",
             format!("/groups/{a}/reports/passbook?member={m}&format=csv"),
-            [303, 200, 200, 200, 404, 404],
+            [303, 200, 200, 404, 200, 404, 404],
         ),
         (
             "GET",
             "/reports/program".into(),
-            [303, 200, 200, 403, 403, 403],
+            [303, 200, 200, 403, 403, 403, 403],
         ),
         (
             "GET",
             "/reports/program?format=csv".into(),
-            [303, 200, 200, 403, 403, 403],
+            [303, 200, 200, 403, 403, 403, 403],
         ),
         (
             "GET",
             "/reports/program/trial-balance".into(),
-            [303, 200, 200, 403, 403, 403],
+            [303, 200, 200, 403, 403, 403, 403],
         ),
         (
             "GET",
             "/reports/program/trial-balance?format=csv".into(),
-            [303, 200, 200, 403, 403, 403],
+            [303, 200, 200, 403, 403, 403, 403],
+        ),
+        // Client records: counsellors and staff only; nobody else learns
+        // even whether a code exists.
+        (
+            "GET",
+            "/clients".into(),
+            [303, 403, 200, 200, 403, 403, 403],
+        ),
+        (
+            "POST",
+            "/clients".into(),
+            [303, 403, 422, 422, 403, 403, 403],
+        ),
+        (
+            "POST",
+            "/clients/search".into(),
+            [303, 403, 422, 422, 403, 403, 403],
+        ),
+        (
+            "GET",
+            format!("/clients/{code}"),
+            [303, 403, 200, 200, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/clients/C-00000000".into(),
+            [303, 403, 404, 404, 403, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/clients/{code}/identity"),
+            [303, 403, 422, 422, 403, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/clients/{code}/identity/view"),
+            [303, 403, 422, 422, 403, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/clients/{code}/members"),
+            [303, 403, 422, 422, 403, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/clients/{code}/records/relapse"),
+            [303, 403, 422, 422, 403, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/clients/{code}/consent"),
+            [303, 403, 422, 422, 403, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/clients/{code}/incidents"),
+            [303, 403, 422, 422, 403, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/clients/{code}/incidents/999999"),
+            [303, 403, 404, 404, 403, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/clients/{code}/incidents/999999/narrative"),
+            [303, 403, 422, 422, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/access-log".into(),
+            [303, 403, 200, 403, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/me/access".into(),
+            [303, 403, 403, 403, 403, 403, 200],
         ),
     ];
     // Every group report, as a page and as CSV.
@@ -359,7 +455,7 @@ async fn matrix(store: Arc<dyn Store>) {
             pages.push((
                 "GET",
                 format!("/groups/{a}/reports/{report}{format}"),
-                [303, 200, 200, 200, 404, 404],
+                [303, 200, 200, 404, 200, 404, 404],
             ));
         }
     }
@@ -433,6 +529,22 @@ async fn matrix(store: Arc<dyn Store>) {
         ("POST", "/tokens".into(), [401, 422, 403, 403, 403]),
         ("DELETE", "/tokens/999999".into(), [401, 404, 403, 403, 403]),
     ];
+    // No API route serves client records: every token finds nothing there.
+    for path in [
+        "/clients".to_string(),
+        format!("/clients/{code}"),
+        "/access-log".into(),
+    ] {
+        for token in tokens.iter().flatten() {
+            let res = reqwest::Client::new()
+                .get(format!("{}/api/v1{path}", w.base))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status().as_u16(), 404, "{path}");
+        }
+    }
     let documented = sakhi::web::api::openapi_document();
     for (method, path, expected) in &api {
         let template = documented["paths"].as_object().unwrap().keys().any(|p| {

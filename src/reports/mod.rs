@@ -1,5 +1,8 @@
 //! Reports built from loaded books: plain values in, text or JSON out.
 
+pub mod linkage;
+pub mod suppression;
+
 use crate::loans::portfolio::{dcb, monthly_periods, par_and_ageing, Ageing, DcbRow, Par};
 use crate::loans::product::LoanStatus;
 use crate::money::format_minor;

@@ -11,6 +11,9 @@ pub mod statements;
 
 pub mod charts;
 
+pub mod linkage;
+pub mod suppression;
+
 use crate::loans::portfolio::{dcb, monthly_periods, par_and_ageing, Ageing, DcbRow, Par};
 use crate::loans::product::LoanStatus;
 use crate::money::format_minor;

@@ -1,5 +1,7 @@
 //! Reports built from loaded books: plain values in, text or JSON out.
 
+pub mod export;
+
 use crate::loans::portfolio::{dcb, monthly_periods, par_and_ageing, Ageing, DcbRow, Par};
 use crate::loans::product::LoanStatus;
 use crate::money::format_minor;

@@ -10,13 +10,16 @@
 //!   the closing balances are asserted on the day after the last date; and
 //!   it includes sub-accounts, which is why only postable accounts (never a
 //!   header, whose children hold the detail) are asserted;
+//! - a `balance` directive tolerates a difference of one unit of its
+//!   amount's last digit (0.01 for `525.00`); the closing balances carry one
+//!   digit more than the currency (`525.000 INR`), so one paisa off fails;
 //! - text is in double-quoted strings, where `"` and `\` are escaped.
 //!   Beancount strings may span lines; the export still writes one line.
 
 use super::{
     kind_word, one_line, BookExport, Dialect, ExportError, ExportOptions, Plan, PlannedBook,
 };
-use crate::ledger::AccountId;
+use crate::ledger::{Account, AccountId, BookId};
 use crate::money::{format_minor, Currency};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -102,7 +105,7 @@ pub fn file(books: &[BookExport<'_>], options: &ExportOptions) -> Result<String,
             let _ = writeln!(
                 out,
                 "{assert_on} balance {name:<width$}  {}",
-                amount(balance, currency)
+                exact_amount(balance, currency)
             );
         }
     }
@@ -111,11 +114,11 @@ pub fn file(books: &[BookExport<'_>], options: &ExportOptions) -> Result<String,
 
 /// Beancount account names of a book's accounts, as the file writes them.
 pub fn account_names(
-    book: &BookExport<'_>,
-    options: &ExportOptions,
+    namespace: &str,
+    book_id: BookId,
+    accounts: &[Account],
 ) -> Result<HashMap<AccountId, String>, ExportError> {
-    let plan = Plan::new(std::slice::from_ref(book), options)?;
-    Ok(plan.names(Dialect::Beancount)?.pop().unwrap_or_default())
+    super::book_account_names(Dialect::Beancount, namespace, book_id, accounts)
 }
 
 fn open_accounts(
@@ -164,6 +167,17 @@ fn quoted(text: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// An amount with one digit more than the currency has, so that
+/// beancount's tolerance (one unit of the last digit) is below one minor
+/// unit: `525.000 INR`.
+fn exact_amount(minor: i64, currency: Currency) -> String {
+    format!(
+        "{} {}",
+        format_minor(i128::from(minor) * 10, currency.minor_units() + 1),
+        currency.code()
+    )
 }
 
 fn amount(minor: i64, currency: Currency) -> String {
@@ -233,7 +247,7 @@ mod tests {
         let text = export();
         let w = "Liabilities:Group-7:2000-member-compulsory-savings:2000-M001".len();
         let expected = format!(
-            "2026-03-10 balance {:<w$}  525.00 INR\n2026-03-10 balance {:<w$}  0.00 INR\n2026-03-10 balance {:<w$}  -500.00 INR\n2026-03-10 balance {:<w$}  -25.00 INR\n",
+            "2026-03-10 balance {:<w$}  525.000 INR\n2026-03-10 balance {:<w$}  0.000 INR\n2026-03-10 balance {:<w$}  -500.000 INR\n2026-03-10 balance {:<w$}  -25.000 INR\n",
             "Assets:Group-7:1000-cash-in-hand",
             "Income:Group-7:4010-fine-income",
             "Liabilities:Group-7:2000-member-compulsory-savings:2000-M001",

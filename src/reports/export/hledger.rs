@@ -23,7 +23,7 @@
 use super::{
     kind_word, one_line, BookExport, Dialect, ExportError, ExportOptions, Plan, PlannedBook,
 };
-use crate::ledger::AccountId;
+use crate::ledger::{Account, AccountId, BookId};
 use crate::money::{format_minor, Currency};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -116,11 +116,11 @@ pub fn journal(books: &[BookExport<'_>], options: &ExportOptions) -> Result<Stri
 /// hledger and ledger account names of a book's accounts, as the journal
 /// writes them (for a caller that compares the tools' reports with Sakhi's).
 pub fn account_names(
-    book: &BookExport<'_>,
-    options: &ExportOptions,
+    namespace: &str,
+    book_id: BookId,
+    accounts: &[Account],
 ) -> Result<HashMap<AccountId, String>, ExportError> {
-    let plan = Plan::new(std::slice::from_ref(book), options)?;
-    Ok(plan.names(Dialect::Ledger)?.pop().unwrap_or_default())
+    super::book_account_names(Dialect::Ledger, namespace, book_id, accounts)
 }
 
 fn header(out: &mut String, plan: &Plan<'_>, options: &ExportOptions) {

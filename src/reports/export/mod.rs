@@ -227,7 +227,7 @@ impl<'a> Plan<'a> {
             }
             planned.push(PlannedBook {
                 export: *export,
-                paths: account_paths(export)?,
+                paths: account_paths(export.namespace, book.id, export.accounts)?,
             });
         }
         // Stable sort: within a book the store's (date, id) order is kept.
@@ -269,6 +269,32 @@ impl<'a> Plan<'a> {
     }
 }
 
+/// The names one book's accounts get in a dialect, as the writers write
+/// them: for a caller that compares a tool's report with Sakhi's figures.
+fn book_account_names(
+    dialect: Dialect,
+    namespace: &str,
+    book_id: BookId,
+    accounts: &[Account],
+) -> Result<HashMap<AccountId, String>, ExportError> {
+    check_namespace(namespace)?;
+    let paths = account_paths(namespace, book_id, accounts)?;
+    let mut seen: HashMap<String, AccountId> = HashMap::with_capacity(paths.len());
+    let mut names = HashMap::with_capacity(paths.len());
+    for (id, (account_type, path)) in paths {
+        let name = render_name(dialect, account_type, &path);
+        if let Some(first) = seen.insert(name.clone(), id) {
+            return Err(ExportError::NameClash {
+                name,
+                first: first.min(id),
+                second: first.max(id),
+            });
+        }
+        names.insert(id, name);
+    }
+    Ok(names)
+}
+
 fn check_namespace(ns: &str) -> Result<(), ExportError> {
     let ok = ns.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
         && ns
@@ -300,24 +326,26 @@ const MAX_DEPTH: usize = 16;
 /// under a header reads by its code alone, because its name repeats the
 /// header's ("Member compulsory savings — M001").
 fn account_paths(
-    export: &BookExport<'_>,
+    namespace: &str,
+    book_id: BookId,
+    accounts: &[Account],
 ) -> Result<HashMap<AccountId, (AccountType, Vec<String>)>, ExportError> {
-    let by_id: HashMap<AccountId, &Account> = export.accounts.iter().map(|a| (a.id, a)).collect();
+    let by_id: HashMap<AccountId, &Account> = accounts.iter().map(|a| (a.id, a)).collect();
     let mut paths = HashMap::with_capacity(by_id.len());
-    for account in export.accounts {
+    for account in accounts {
         let mut chain: Vec<&Account> = vec![account];
         let mut current = account;
         while let Some(parent) = current.parent_id.and_then(|id| by_id.get(&id)) {
             if chain.len() >= MAX_DEPTH {
                 return Err(ExportError::ParentChain {
                     account: account.id,
-                    book: export.book.id,
+                    book: book_id,
                 });
             }
             chain.push(*parent);
             current = parent;
         }
-        let mut path = vec![export.namespace.to_string()];
+        let mut path = vec![namespace.to_string()];
         for (depth, a) in chain.iter().rev().enumerate() {
             let code = code_component(a)?;
             let slug = if depth == 0 { slug(&a.name) } else { None };

@@ -110,6 +110,10 @@ pub enum Command {
     },
     /// Print a loan's repayment schedule (no database needed).
     Schedule(Box<ScheduleArgs>),
+    /// Write the books as an hledger journal (ledger reads it too) or a
+    /// beancount file, with closing balance assertions from Sakhi's trial
+    /// balance, so an independent tool can check them.
+    Export(ExportArgs),
     /// Measure performance and print the figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -177,6 +181,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Schedule(args) => Ok(print_schedule(args)),
+        Command::Export(args) => {
+            let config = Config::resolve(cli.overrides(None))?;
+            let store = store::open(&config.database_url).await?;
+            run_export(store.as_ref(), args).await
+        }
         Command::Portfolio {
             as_of,
             from,
@@ -503,4 +512,194 @@ fn print_schedule(args: &ScheduleArgs) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// An hledger journal, also read by ledger.
+    Hledger,
+    /// A beancount file.
+    Beancount,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// hledger (also read by ledger) or beancount.
+    #[arg(value_enum)]
+    pub format: ExportFormat,
+    /// One group, by its id or its name (default: every book, the program's
+    /// and each group's, in one file).
+    #[arg(long, value_name = "ID|NAME")]
+    pub group: Option<String>,
+    /// Last business date to export (YYYY-MM-DD); balances are asserted as
+    /// of the end of that day (default: everything, current balances).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub until: Option<NaiveDate>,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Why an export did not happen. The group errors are the user's to fix
+/// (exit 2, like a bad flag); the rest are the store's or a defect.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportFailure {
+    #[error("--group {given:?}: no group has that id or name; groups: {known}")]
+    UnknownGroup { given: String, known: String },
+    #[error("--group {given:?}: several groups have that name (ids {ids}); give the id")]
+    AmbiguousGroup { given: String, ids: String },
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("the books cannot be exported: {0}")]
+    Export(#[from] crate::reports::export::ExportError),
+}
+
+impl ExportFailure {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            ExportFailure::UnknownGroup { .. } | ExportFailure::AmbiguousGroup { .. } => {
+                ExitCode::from(2)
+            }
+            _ => ExitCode::FAILURE,
+        }
+    }
+}
+
+/// The export text of one group's book (`group`: its id or name) or of
+/// every book, entries up to `until`, balances asserted as of `until` (or
+/// now). `today` only dates the assertions of a database with no entries.
+pub async fn export_books(
+    store: &dyn store::Store,
+    format: ExportFormat,
+    group: Option<&str>,
+    until: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<String, ExportFailure> {
+    use crate::reports::export::{beancount, book_namespace, hledger, BookExport, ExportOptions};
+
+    let mut groups = store.groups().await?;
+    groups.sort_by_key(|g| g.id);
+    let books = match group {
+        Some(given) => {
+            let g = find_group(&groups, given)?;
+            vec![store.book(g.book_id).await?]
+        }
+        None => {
+            let mut books = store.books().await?;
+            books.sort_by_key(|b| b.id);
+            books
+        }
+    };
+    // Three reads per book: a program has a few dozen books at most.
+    let mut loaded = Vec::with_capacity(books.len());
+    for book in books {
+        let owner = groups.iter().find(|g| g.book_id == book.id);
+        let namespace = book_namespace(&book, owner);
+        let accounts = store.accounts(book.id).await?;
+        let entries = store.journal(book.id, None, until).await?;
+        let trial_balance = store.trial_balance(book.id, until).await?;
+        loaded.push((book, namespace, accounts, entries, trial_balance));
+    }
+    let exports: Vec<BookExport<'_>> = loaded
+        .iter()
+        .map(|(book, namespace, accounts, entries, tb)| BookExport {
+            book,
+            namespace,
+            accounts,
+            entries,
+            trial_balance: tb,
+        })
+        .collect();
+    let options = ExportOptions { until, today };
+    Ok(match format {
+        ExportFormat::Hledger => hledger::journal(&exports, &options)?,
+        ExportFormat::Beancount => beancount::file(&exports, &options)?,
+    })
+}
+
+/// A group by id or, failing that, by name (case and surrounding spaces
+/// ignored): ids are what other commands take, names what people remember.
+fn find_group<'g>(
+    groups: &'g [crate::groups::Group],
+    given: &str,
+) -> Result<&'g crate::groups::Group, ExportFailure> {
+    let wanted = given.trim();
+    if let Ok(id) = wanted.parse::<i64>() {
+        if let Some(g) = groups.iter().find(|g| g.id == id) {
+            return Ok(g);
+        }
+    }
+    let named: Vec<&crate::groups::Group> = groups
+        .iter()
+        .filter(|g| !wanted.is_empty() && g.name.trim().to_lowercase() == wanted.to_lowercase())
+        .collect();
+    match named.as_slice() {
+        [one] => Ok(one),
+        [] => Err(ExportFailure::UnknownGroup {
+            given: given.to_string(),
+            known: if groups.is_empty() {
+                "none yet".to_string()
+            } else {
+                groups
+                    .iter()
+                    .map(|g| format!("{} ({})", g.id, g.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        }),
+        many => Err(ExportFailure::AmbiguousGroup {
+            given: given.to_string(),
+            ids: many
+                .iter()
+                .map(|g| g.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+async fn run_export(store: &dyn store::Store, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let today = chrono::Utc::now().date_naive();
+    let text =
+        match export_books(store, args.format, args.group.as_deref(), args.until, today).await {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("sakhi export: {e}");
+                return Ok(e.exit_code());
+            }
+        };
+    match &args.output {
+        Some(path) => write_atomically(path, text.as_bytes())?,
+        None => {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes through a temporary file in the same folder, renamed into place:
+/// a failed export never leaves half a journal where a checker would read it.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use std::io::Write as _;
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(folder).with_context(|| {
+        format!(
+            "--output {}: cannot write in {}",
+            path.display(),
+            folder.display()
+        )
+    })?;
+    file.write_all(bytes)
+        .and_then(|()| file.as_file().sync_all())
+        .with_context(|| format!("--output {}", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("--output {}", path.display()))?;
+    Ok(())
 }

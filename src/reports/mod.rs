@@ -14,6 +14,8 @@ pub mod charts;
 pub mod linkage;
 pub mod suppression;
 
+pub mod export;
+
 use crate::loans::portfolio::{dcb, monthly_periods, par_and_ageing, Ageing, DcbRow, Par};
 use crate::loans::product::LoanStatus;
 use crate::money::format_minor;

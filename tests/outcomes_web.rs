@@ -366,6 +366,62 @@ async fn story(w: &World, sqlite_dir: Option<&Path>) {
     assert_eq!(status, 422);
     assert!(body.contains("partner"));
 
+    // Without linkage consent there is no linked view of her, and the
+    // program report counts her only as "not consented" (and, being one,
+    // shows that count as ≤10).
+    let staff = user(w, "staff").await;
+    let (status, body) = get(&staff, format!("{url}/report")).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("consented"));
+    let (status, csv) = get(&staff, format!("{base}/reports/linkage?format=csv")).await;
+    assert_eq!(status, 200);
+    assert!(
+        csv.contains("\"women\",\"Consented to linking\",\"0\""),
+        "{csv}"
+    );
+    assert!(csv.contains("\"women\",\"Not consented\",\"≤10\""), "{csv}");
+    assert!(csv.contains("\"women\",\"Total\",\"≤10\""), "{csv}");
+    assert!(
+        !csv.contains(code.as_str()),
+        "no client code leaves in an export"
+    );
+
+    // With consent again, the linked view joins her loans, business and
+    // recovery on one timeline.
+    let (status, _, _) = post(
+        &c,
+        format!("{url}/consent"),
+        &[
+            ("csrf", &csrf),
+            ("key", "c-4"),
+            ("purpose", "link_records"),
+            ("given", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (status, report) = get(&staff, format!("{url}/report")).await;
+    assert_eq!(status, 200, "{report}");
+    for expected in [
+        "Loan paid out",
+        "Detox ended",
+        "Tailoring",
+        "Relapse",
+        "Business started",
+        "<svg",
+        "₹3,000.00",
+        "Relapse in the last 90 days",
+    ] {
+        assert!(report.contains(expected), "{expected} in the linked view");
+    }
+    assert!(!report.contains(NAME));
+    let (status, page) = get(&staff, format!("{base}/reports/linkage")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<svg") && page.contains("Lotus SHG"));
+    assert!(!page.contains(code.as_str()));
+    let (status, _) = get(&c, format!("{url}/report")).await;
+    assert_eq!(status, 403, "linkage reports are for program staff");
+
     // An incident with a sealed narrative.
     let reported = (chrono::Local::now() - chrono::Duration::hours(30))
         .format("%Y-%m-%dT%H:%M")
@@ -427,12 +483,12 @@ async fn story(w: &World, sqlite_dir: Option<&Path>) {
     }
 
     // Staff read the log; it holds who, what and why.
-    let staff = user(w, "staff").await;
     let (status, log) = get(&staff, format!("{base}/access-log?client={code}")).await;
     assert_eq!(status, 200);
     for expected in [
         "home visit planning",
         "preparing the legal aid referral",
+        "Linked report about her",
         "Name and contacts",
         "Incident narrative",
         "counsellor",
@@ -457,6 +513,9 @@ async fn story(w: &World, sqlite_dir: Option<&Path>) {
         format!("/clients/{code}"),
         "/access-log".to_string(),
         format!("/access-log?client={code}"),
+        format!("/clients/{code}/report"),
+        "/reports/linkage".to_string(),
+        "/reports/linkage?format=csv".to_string(),
     ];
     let posts = [
         "/clients".to_string(),

@@ -77,6 +77,8 @@ pub fn templates() -> Result<Tera, tera::Error> {
         "clients.html",
         "client.html",
         "access_log.html",
+        "client_report.html",
+        "linkage.html",
         "reports.html",
         "report.html",
         "program.html",
@@ -233,6 +235,8 @@ pub fn app(state: AppState) -> Router {
             "/clients/{code}/incidents/{incident}/narrative",
             post(clients::view_narrative),
         )
+        .route("/clients/{code}/report", get(linkage::client_page))
+        .route("/reports/linkage", get(linkage::program_page))
         .route("/access-log", get(access_log::staff_view))
         .route("/me/access", get(access_log::own_view))
         .route("/groups/{group}/reports", get(reports::index))

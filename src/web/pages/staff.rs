@@ -6,14 +6,14 @@ use crate::loans::portfolio::par_and_ageing;
 use crate::loans::product::LoanStatus;
 use crate::web::authz::{require, Action};
 use crate::web::session::Session;
-use crate::web::{page_context, render, AppState, PageError};
+use crate::web::{page_context, render, AppError, AppState, PageError};
 use axum::extract::State;
 use axum::response::Html;
 use serde::Serialize;
 use std::collections::HashMap;
 
 #[derive(Serialize)]
-struct GroupHealth {
+pub struct GroupHealth {
     id: i64,
     name: String,
     savings: String,
@@ -24,12 +24,12 @@ struct GroupHealth {
     cash_difference: Option<String>,
 }
 
-pub async fn dashboard(
-    State(state): State<AppState>,
-    session: Session,
-) -> Result<Html<String>, PageError> {
-    require(&session.principal, Action::ProgramOverview)?;
-    let today = crate::web::forms::today();
+/// Every group's financial health as of `today`: the staff dashboard and
+/// the program linkage report show the same figures.
+pub async fn group_health(
+    state: &AppState,
+    today: chrono::NaiveDate,
+) -> Result<Vec<GroupHealth>, AppError> {
     let loans = state.store.loans(None).await?;
     let mut active_by_group: HashMap<i64, Vec<_>> = HashMap::new();
     for l in loans.iter().filter(|l| l.loan.status == LoanStatus::Active) {
@@ -49,7 +49,7 @@ pub async fn dashboard(
         .collect();
     let mut rows = Vec::new();
     for group in state.store.groups().await? {
-        let books = GroupBooks::of(&state, group.clone()).await?;
+        let books = GroupBooks::of(state, group.clone()).await?;
         let savings: i64 = books
             .balances
             .iter()
@@ -76,6 +76,16 @@ pub async fn dashboard(
                 .map(|d| books.money(d)),
         });
     }
+    Ok(rows)
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Html<String>, PageError> {
+    require(&session.principal, Action::ProgramOverview)?;
+    let today = crate::web::forms::today();
+    let rows = group_health(&state, today).await?;
     let mut ctx = page_context(&session);
     ctx.insert("groups", &rows);
     ctx.insert("today", &today);

@@ -10,7 +10,9 @@ fn sakhi(dir: &std::path::Path) -> Command {
         .env_remove("SAKHI_DATABASE_URL")
         .env_remove("SAKHI_DATA_DIR")
         .env_remove("SAKHI_BIND")
-        .env_remove("SAKHI_CONFIG");
+        .env_remove("SAKHI_CONFIG")
+        .env_remove("SAKHI_IDENTITY_KEY")
+        .env_remove("SAKHI_IDENTITY_KEY_FILE");
     cmd
 }
 
@@ -353,4 +355,123 @@ fn portfolio_reports_par_for_the_books() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("group 99 was not found"));
+}
+
+/// Starts `serve` and says whether it got as far as listening (then stops
+/// it), or returns what it printed on stderr when it refused to start.
+fn serve_outcome(cmd: &mut Command) -> Result<(), String> {
+    let mut child = cmd
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let listening = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.contains("Sakhi is listening on"));
+    if listening {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Ok(());
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    Err(String::from_utf8_lossy(&out.stderr).to_string())
+}
+
+#[test]
+fn serve_refuses_sealed_records_without_the_key_that_sealed_them() {
+    use sakhi::crypto::IdentityKey;
+    use sakhi::store::auth::NewUser;
+    use sakhi::store::{Role, Sealed};
+    let dir = tempfile::tempdir().unwrap();
+    let out = sakhi(dir.path())
+        .args(["key", "generate"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key_file = dir.path().join("data/identity.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = sakhi(dir.path())
+        .args(["key", "generate"])
+        .output()
+        .unwrap();
+    assert!(
+        !again.status.success(),
+        "an existing key is never overwritten"
+    );
+
+    // A client whose identity is sealed with that key.
+    let key = IdentityKey::from_file(&key_file).unwrap();
+    let url = format!("sqlite:{}", dir.path().join("data/sakhi.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = sakhi::store::open(&url).await.unwrap();
+        let lotus = sakhi::groups::NewGroup::new(
+            "Lotus SHG",
+            sakhi::money::Currency::inr(),
+            vec![sakhi::groups::NewMember::new(
+                "LOT-01",
+                "Sanahanbi",
+                chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            )
+            .unwrap()],
+        )
+        .unwrap();
+        let group = store.create_group(&lotus).await.unwrap();
+        let user = store
+            .create_user(&NewUser {
+                username: "counsellor",
+                display_name: "Counsellor",
+                role: Role::Counsellor,
+                password_hash: "not-a-real-hash",
+                must_change_password: false,
+                lang: sakhi::i18n::Lang::En,
+            })
+            .await
+            .unwrap();
+        let code = sakhi::outcomes::ClientCode::generate().unwrap();
+        let sealed = Sealed {
+            bytes: key
+                .seal_str("{\"full_name\":\"Invented Person\"}", b"identity")
+                .unwrap(),
+            key_fingerprint: key.fingerprint(),
+        };
+        store
+            .create_client(&code, &[group.members[0].id], Some(&sealed), user.id)
+            .await
+            .unwrap();
+    });
+
+    // With its key (the default file) the server starts.
+    serve_outcome(&mut sakhi(dir.path())).expect("serves with the right key");
+
+    // Without it, or with another key, it refuses and says why.
+    let elsewhere = dir.path().join("safe.key");
+    std::fs::rename(&key_file, &elsewhere).unwrap();
+    let refused = serve_outcome(&mut sakhi(dir.path())).unwrap_err();
+    assert!(refused.contains("SAKHI_IDENTITY_KEY"), "{refused}");
+    let other = IdentityKey::generate().unwrap();
+    let refused =
+        serve_outcome(sakhi(dir.path()).env("SAKHI_IDENTITY_KEY", other.to_base64().as_str()))
+            .unwrap_err();
+    assert!(refused.contains(&key.fingerprint()), "{refused}");
+    assert!(
+        !refused.contains(other.to_base64().as_str()),
+        "the key is never printed"
+    );
+
+    // Pointing at the key where it now lives works again.
+    serve_outcome(sakhi(dir.path()).env("SAKHI_IDENTITY_KEY_FILE", &elsewhere))
+        .expect("serves with the key file named");
 }

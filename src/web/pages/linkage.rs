@@ -10,9 +10,10 @@ use crate::money::{Currency, Money};
 use crate::outcomes::ClientCode;
 use crate::reports::charts::{self, Axes, Series, YFormat};
 use crate::reports::linkage::{
-    client_report, every_loan_is_for_business, program_report, ProgramExport,
+    client_report, every_loan_is_for_business, program_report, rehab_status_by_loan_standing,
+    ProgramExport,
 };
-use crate::reports::suppression::{Cell, Rate};
+use crate::reports::suppression::{Cell, ProgramScope, Rate, SuppressedTable};
 use crate::web::access;
 use crate::web::authz::{require, Action};
 use crate::web::forms::today;
@@ -193,7 +194,7 @@ fn hours(r: Rate) -> String {
 /// The suppressed report as lines: the page and the CSV print the same
 /// figures, so nothing the page shows is missing from the file or the other
 /// way round.
-fn lines(e: &ProgramExport, lang: Lang) -> Vec<Line> {
+fn lines(e: &ProgramExport, crosstab: &SuppressedTable, lang: Lang) -> Vec<Line> {
     let tr = |key: &str| t(lang, key).to_string();
     let mut out = Vec::new();
     for (category, count) in e.women.categories.iter().zip(&e.women.counts) {
@@ -277,6 +278,29 @@ fn lines(e: &ProgramExport, lang: Lang) -> Vec<Line> {
             ],
         });
     }
+    for (i, status) in crosstab.row_labels.iter().enumerate() {
+        let mut values: Vec<String> = crosstab.cells[i].iter().map(|c| cell(*c)).collect();
+        values.push(
+            crosstab
+                .row_totals
+                .get(i)
+                .copied()
+                .map(cell)
+                .unwrap_or_default(),
+        );
+        out.push(Line {
+            section: "crosstab",
+            label: tr(&format!("linkage.status_{status}")),
+            values,
+        });
+    }
+    let mut totals: Vec<String> = crosstab.column_totals.iter().map(|c| cell(*c)).collect();
+    totals.push(cell(crosstab.grand_total));
+    out.push(Line {
+        section: "crosstab",
+        label: tr("common.total"),
+        values: totals,
+    });
     for m in &e.income_trend {
         out.push(Line {
             section: "trend",
@@ -345,6 +369,10 @@ pub async fn program_page(
         .map(|i| i.incident)
         .collect();
     let export = program_report(&facts, &incidents, as_of).export();
+    // Rehabilitation status by loan standing exists only for the whole
+    // program, and leaves it suppressed like every other count.
+    let crosstab =
+        rehab_status_by_loan_standing(ProgramScope::whole_program(), &facts, as_of).suppress();
     access::log(
         &state,
         &session.principal,
@@ -355,7 +383,7 @@ pub async fn program_page(
     )
     .await?;
     let lang = session.lang;
-    let lines = lines(&export, lang);
+    let lines = lines(&export, &crosstab, lang);
     if csv {
         let mut out =
             String::from("section,label,value_1,value_2,value_3,value_4,value_5,value_6\n");
@@ -458,5 +486,6 @@ pub async fn program_page(
     ctx.insert("trend_chart", &trend_chart);
     ctx.insert("par_chart", &par_chart);
     ctx.insert("groups", &health);
+    ctx.insert("standings", &crosstab.column_labels);
     Ok(render(&state, "linkage.html", lang, ctx)?.into_response())
 }

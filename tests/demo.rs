@@ -24,6 +24,7 @@ fn small() -> DemoOptions {
         weeks: 12,
         seed: 7,
         today: today(),
+        identity_key: None,
     }
 }
 

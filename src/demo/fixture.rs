@@ -15,6 +15,8 @@ pub struct Fixture {
     pub groups: Vec<GroupName>,
     pub names: Vec<String>,
     pub purposes: Vec<String>,
+    /// Invented localities for the demo clients' sealed identities.
+    pub localities: Vec<String>,
     pub expenses: Vec<ExpenseKind>,
     pub bank: BankTerms,
 }
@@ -54,8 +56,15 @@ impl Fixture {
     }
 
     fn check(&self) -> anyhow::Result<()> {
-        if self.groups.is_empty() || self.names.is_empty() || self.purposes.is_empty() {
-            bail!("fixtures/demo.toml needs groups, names and purposes");
+        if self.groups.is_empty()
+            || self.names.is_empty()
+            || self.purposes.is_empty()
+            || self.localities.is_empty()
+        {
+            bail!("fixtures/demo.toml needs groups, names, purposes and localities");
+        }
+        if self.localities.iter().any(|l| l.trim().is_empty()) {
+            bail!("fixtures/demo.toml: a locality is empty");
         }
         let mut codes = HashSet::new();
         for g in &self.groups {

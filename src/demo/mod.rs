@@ -8,15 +8,22 @@
 //! ends with `verify`. The same seed gives the same groups, members, meetings
 //! and loans on every machine; only password salts and recorded-at times
 //! differ. The names come from `fixtures/demo.toml` and are invented.
+//!
+//! The books are followed by invented rehabilitation and livelihood records
+//! (`outcomes`): the same stories for the same seed, under random client
+//! codes, with names and narratives sealed when a key is given.
 
 mod fixture;
+mod outcomes;
 mod plan;
 mod rng;
 mod sim;
 
+pub use outcomes::{OutcomeFigures, CRISIS_TEAMS, PARTNER};
 pub use rng::SplitMix64;
 
 use crate::auth::hash_secret;
+use crate::crypto::IdentityKey;
 use crate::i18n::Lang;
 use crate::loans::portfolio;
 use crate::loans::product::{templates, LoanSettings, LoanStatus, ProductId};
@@ -25,6 +32,7 @@ use crate::store::{Role, Store};
 use anyhow::{bail, ensure, Context};
 use chrono::NaiveDate;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The password of every demo user. Public on purpose: it is printed and
@@ -39,7 +47,7 @@ const MAX_GROUPS: u32 = 100;
 /// Ten years of weekly meetings.
 const MAX_WEEKS: u32 = 520;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct DemoOptions {
     pub groups: u32,
     /// Members per group, drawn between the two (inclusive).
@@ -49,7 +57,28 @@ pub struct DemoOptions {
     pub weeks: u32,
     pub seed: u64,
     pub today: NaiveDate,
+    /// Seals the demo clients' identities (invented names, phones and
+    /// localities) and incident narratives. Without a key the demo records
+    /// no identity and no narrative; everything else is the same.
+    pub identity_key: Option<Arc<IdentityKey>>,
 }
+
+/// Options are equal when they would load the same demo: the same numbers
+/// and a key with the same fingerprint (or none on either side). Keys are
+/// never compared byte by byte.
+impl PartialEq for DemoOptions {
+    fn eq(&self, other: &DemoOptions) -> bool {
+        self.groups == other.groups
+            && self.members_per_group == other.members_per_group
+            && self.weeks == other.weeks
+            && self.seed == other.seed
+            && self.today == other.today
+            && self.identity_key.as_ref().map(|k| k.fingerprint())
+                == other.identity_key.as_ref().map(|k| k.fingerprint())
+    }
+}
+
+impl Eq for DemoOptions {}
 
 impl DemoOptions {
     /// The default demo, ending on `today`.
@@ -60,6 +89,7 @@ impl DemoOptions {
             weeks: 52,
             seed: 7,
             today,
+            identity_key: None,
         }
     }
 
@@ -121,6 +151,9 @@ pub struct DemoSummary {
     /// Journal entries in all books.
     pub entries: usize,
     pub loan_figures: LoanFigures,
+    /// Clients, sealed identities, rehabilitation and livelihood records,
+    /// and incidents.
+    pub outcomes: OutcomeFigures,
     /// (role, login, password or PIN). Members sign in with their member
     /// code; one row per group gives the range of codes.
     pub logins: Vec<(String, String, String)>,
@@ -156,6 +189,13 @@ impl fmt::Display for DemoSummary {
             l.written_off,
             l.rescheduled
         )?;
+        let o = &self.outcomes;
+        writeln!(
+            f,
+            "Clients: {} ({} with a sealed identity), {} rehabilitation and livelihood \
+             records, {} incidents.",
+            o.clients, o.identities, o.records, o.incidents
+        )?;
         writeln!(f)?;
         writeln!(
             f,
@@ -173,9 +213,11 @@ impl fmt::Display for DemoSummary {
 }
 
 /// Loads the demo into an empty database: groups with their members, rules
-/// and PINs, an admin, a staff user and a treasurer per group, a bank linkage
-/// loan per group, and `weeks` weekly meetings with savings, fines, social
-/// fund, withdrawals, expenses and loans in every state. Refuses a database
+/// and PINs, an admin, a staff user, a counsellor and a treasurer per group,
+/// a bank linkage loan per group, and `weeks` weekly meetings with savings,
+/// fines, social fund, withdrawals, expenses and loans in every state; then
+/// the rehabilitation and livelihood records of about four in five members
+/// (see `outcomes`), identities sealed when a key is given. Refuses a database
 /// that already has a group (or a demo user name), and fails if `verify`
 /// finds anything wrong at the end. The load is many transactions, not one:
 /// after a failure, start again from a new empty database.
@@ -203,7 +245,9 @@ pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Resu
         .await?
         .into_iter()
         .map(|u| u.username)
-        .filter(|u| u == "admin" || u == "staff" || treasurers.contains(u))
+        .filter(|u| {
+            ["admin", "staff", "counsellor"].contains(&u.as_str()) || treasurers.contains(u)
+        })
         .collect();
     if !taken.is_empty() {
         bail!(
@@ -227,17 +271,23 @@ pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Resu
         &mut SplitMix64::stream(options.seed, 0),
     );
     let mut logins = Vec::new();
+    let mut staff = Vec::new();
     for (username, display_name, role) in [
         ("admin", "Program admin (demo)", Role::Admin),
         ("staff", "Program staff (demo)", Role::Staff),
+        ("counsellor", "Demo counsellor", Role::Counsellor),
     ] {
-        create_user(store, username, display_name, role, &password_hash).await?;
+        staff.push(create_user(store, username, display_name, role, &password_hash).await?);
         logins.push((
             role.to_string(),
             username.to_string(),
             DEMO_PASSWORD.to_string(),
         ));
     }
+    let recorders = outcomes::Recorders {
+        staff: staff[1],
+        counsellor: staff[2],
+    };
 
     let shared = sim::Shared {
         store,
@@ -287,6 +337,22 @@ pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Resu
         meetings += figures.meetings;
         tracing::info!(group = %group.name, "demo group loaded");
     }
+    let outcomes = outcomes::load(
+        store,
+        &fixture,
+        options.seed,
+        options.today,
+        options.identity_key.as_deref(),
+        recorders,
+    )
+    .await?;
+    // Counts only: never a record.
+    tracing::info!(
+        clients = outcomes.clients,
+        records = outcomes.records,
+        incidents = outcomes.incidents,
+        "demo outcomes loaded"
+    );
 
     let report = store.verify().await?;
     if !report.is_ok() {
@@ -304,6 +370,7 @@ pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Resu
         loans: loans.len(),
         entries: usize::try_from(report.entries)?,
         loan_figures: loan_figures(&loans, options.today),
+        outcomes,
         logins,
         elapsed: started.elapsed(),
     })
@@ -389,7 +456,7 @@ mod tests {
     fn the_demo_secrets_pass_the_sign_in_policies() {
         assert_eq!(check_new_password(DEMO_PASSWORD, DEMO_PASSWORD), Ok(()));
         assert_eq!(check_pin(DEMO_PIN), Ok(()));
-        for u in ["admin", "staff", "treasurer1", "treasurer100"] {
+        for u in ["admin", "staff", "counsellor", "treasurer1", "treasurer100"] {
             assert_eq!(check_username(u), Ok(()));
         }
     }
@@ -445,6 +512,12 @@ mod tests {
             loans: 13,
             entries: 2_000,
             loan_figures: LoanFigures::default(),
+            outcomes: OutcomeFigures {
+                clients: 10,
+                identities: 10,
+                records: 400,
+                incidents: 3,
+            },
             logins: vec![
                 ("admin".into(), "admin".into(), DEMO_PASSWORD.into()),
                 (
@@ -457,6 +530,10 @@ mod tests {
         };
         let text = summary.to_string();
         assert!(text.starts_with("Demo data loaded in 1.5 s: 1 groups, 12 members"));
+        assert!(text.contains(
+            "Clients: 10 (10 with a sealed identity), 400 rehabilitation and livelihood \
+             records, 3 incidents."
+        ));
         assert!(text.contains("| admin | `admin` | `demo-password` |"));
         assert!(text.contains("| member (Lotus SHG) | `LOT-01 … LOT-12` | `2580` |"));
     }

@@ -225,11 +225,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = Config::resolve(cli.overrides(None))?;
             let store = store::open(&config.database_url).await?;
+            let identity_key = if store.groups().await?.is_empty() {
+                Some(demo_key(&config)?)
+            } else {
+                configured_key(&config)?
+            };
             let options = crate::demo::DemoOptions {
                 groups: *groups,
                 members_per_group: (*min_members, *max_members),
                 weeks: *weeks,
                 seed: *seed,
+                identity_key,
                 ..crate::demo::DemoOptions::default()
             };
             let summary = crate::demo::load_demo(store.as_ref(), &options).await?;
@@ -368,9 +374,11 @@ async fn serve(config: Config, secure_cookies: bool, demo: bool) -> anyhow::Resu
     if demo {
         if store.groups().await?.is_empty() {
             println!("Loading the demo books (invented people and groups)…");
-            let summary =
-                crate::demo::load_demo(store.as_ref(), &crate::demo::DemoOptions::default())
-                    .await?;
+            let options = crate::demo::DemoOptions {
+                identity_key: identity_key.clone(),
+                ..crate::demo::DemoOptions::default()
+            };
+            let summary = crate::demo::load_demo(store.as_ref(), &options).await?;
             println!("{summary}");
         } else {
             println!("The database already has groups: not loading the demo books.");

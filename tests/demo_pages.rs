@@ -45,9 +45,16 @@ async fn demo_pages_fit_their_budgets() {
     let db = sqlite().await;
     let store: Arc<dyn Store> = Arc::new(db.store);
     let today = chrono::Local::now().date_naive();
-    load_demo(store.as_ref(), &DemoOptions::new(today))
-        .await
-        .unwrap();
+    let key = Arc::new(sakhi::crypto::IdentityKey::generate().unwrap());
+    load_demo(
+        store.as_ref(),
+        &DemoOptions {
+            identity_key: Some(key.clone()),
+            ..DemoOptions::new(today)
+        },
+    )
+    .await
+    .unwrap();
     let group = store
         .groups()
         .await
@@ -58,7 +65,9 @@ async fn demo_pages_fit_their_budgets() {
         .id;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = app(AppState::new(store.clone()).unwrap());
+    let mut state = AppState::new(store.clone()).unwrap();
+    state.identity_key = Some(key);
+    let router = app(state);
     tokio::spawn(async move { axum::serve(listener, router).await });
 
     let css = reqwest::get(format!("{base}/static/style.css"))
@@ -139,4 +148,59 @@ async fn demo_pages_fit_their_budgets() {
         println!("{path}: {html} B");
         assert!(html + css <= 40 * 1024, "{path}: {html} + css {css}");
     }
+
+    // Client records and linkage reports on the demo's invented women: every
+    // page within the budget, every flag rule shown somewhere, and the
+    // linked view refused for the women who did not consent to it.
+    for path in ["/clients", "/reports/linkage", "/access-log"] {
+        let html = size(&staff, format!("{base}{path}")).await;
+        println!("{path}: {html} B");
+        assert!(html + css <= 40 * 1024, "{path}: {html} + css {css}");
+    }
+    let (mut largest, mut linked, mut refused) = (0, 0, 0);
+    let mut flags = std::collections::BTreeSet::new();
+    for client in store.clients().await.unwrap() {
+        let html = size(&staff, format!("{base}/clients/{}", client.code)).await;
+        largest = largest.max(html);
+        let res = staff
+            .get(format!("{base}/clients/{}/report", client.code))
+            .send()
+            .await
+            .unwrap();
+        match res.status().as_u16() {
+            200 => {
+                let page = res.text().await.unwrap();
+                assert!(
+                    page.len() + css <= 40 * 1024,
+                    "{}: {}",
+                    client.code,
+                    page.len()
+                );
+                for (rule, text) in [
+                    ("business_loan", "no business recorded 90 days"),
+                    ("stalled", "Repayments stalled around a relapse"),
+                    ("closed", "A business closed while its loan is outstanding"),
+                    ("review", "No review in 90 days"),
+                ] {
+                    if page.contains(text) {
+                        flags.insert(rule);
+                    }
+                }
+                linked += 1;
+            }
+            422 => refused += 1,
+            other => panic!("{}: {other}", client.code),
+        }
+    }
+    println!("client pages: largest {largest} B; linked views {linked}, refused {refused}");
+    assert!(
+        largest + css <= 40 * 1024,
+        "client page {largest} + css {css}"
+    );
+    assert!(linked > 0 && refused > 0);
+    assert_eq!(
+        flags.len(),
+        4,
+        "every follow-up rule fires somewhere: {flags:?}"
+    );
 }

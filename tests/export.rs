@@ -37,7 +37,7 @@ fn small() -> DemoOptions {
         members_per_group: (12, 12),
         weeks: 12,
         seed: 7,
-        today: today(),
+        ..DemoOptions::new(today())
     }
 }
 

@@ -8,7 +8,7 @@ use sakhi::auth::hash_secret;
 use sakhi::i18n::Lang;
 use sakhi::store::auth::NewUser;
 use sakhi::store::sqlite::SqliteStore;
-use sakhi::store::{AuthStore, Role, SessionOwner, Store};
+use sakhi::store::{AuthStore, OutcomesStore, Role, SessionOwner, Store};
 use std::borrow::Cow;
 
 #[tokio::test]
@@ -81,4 +81,67 @@ async fn users_and_their_sessions_survive_the_counsellor_migration_on_sqlite() {
         .await
         .unwrap();
     assert!(store.verify().await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn nobody_can_edit_the_access_log_or_an_outcome_record_on_sqlite() {
+    let db = common::sqlite().await;
+    let store = &db.store;
+    let lotus = common::lotus(store, "Lotus SHG").await;
+    let hash = hash_secret("pw").unwrap();
+    let staff = store
+        .create_user(&NewUser {
+            username: "staff",
+            display_name: "Staff",
+            role: Role::Staff,
+            password_hash: &hash,
+            must_change_password: false,
+            lang: Lang::En,
+        })
+        .await
+        .unwrap();
+    let code = sakhi::outcomes::ClientCode::generate().unwrap();
+    let client = store
+        .create_client(&code, &[lotus.setup.members[0].id], None, staff.id)
+        .await
+        .unwrap();
+    let on = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    let relapse = sakhi::outcomes::Record::Relapse(sakhi::outcomes::Relapse {
+        on,
+        reported_by: sakhi::outcomes::ReportedBy::Peer,
+    });
+    store
+        .add_record(client.id, &relapse, "k", staff.id)
+        .await
+        .unwrap();
+    store
+        .log_access(&sakhi::store::Access {
+            user_id: staff.id,
+            actor: "Staff",
+            role: "staff",
+            client_id: Some(client.id),
+            record: "rehabilitation",
+            page: "/clients/{code}",
+            reason: None,
+        })
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE access_log SET actor = 'nobody'",
+        "DELETE FROM access_log",
+        "UPDATE outcome_records SET payload = '{}'",
+        "DELETE FROM outcome_records",
+    ] {
+        let refused = sqlx::query(sql).execute(store.pool()).await;
+        assert!(refused.is_err(), "{sql} must be refused");
+    }
+    assert_eq!(
+        store
+            .access_log(Some(client.id), None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(store.records(client.id).await.unwrap().len(), 1);
 }

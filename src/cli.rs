@@ -225,11 +225,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let config = Config::resolve(cli.overrides(None))?;
             let store = store::open(&config.database_url).await?;
-            let identity_key = if store.groups().await?.is_empty() {
-                Some(demo_key(&config)?)
-            } else {
-                configured_key(&config)?
-            };
+            let fresh = store.groups().await?.is_empty();
+            let identity_key = demo_or_configured_key(&config, fresh)?;
             let options = crate::demo::DemoOptions {
                 groups: *groups,
                 members_per_group: (*min_members, *max_members),
@@ -330,6 +327,20 @@ fn demo_key(config: &Config) -> anyhow::Result<Arc<IdentityKey>> {
     Ok(Arc::new(key))
 }
 
+/// The key for a run: when demo books are about to go into an empty
+/// database, the configured key or a new demo one; otherwise only the
+/// configured key.
+fn demo_or_configured_key(
+    config: &Config,
+    loading_demo: bool,
+) -> anyhow::Result<Option<Arc<IdentityKey>>> {
+    if loading_demo {
+        demo_key(config).map(Some)
+    } else {
+        configured_key(config)
+    }
+}
+
 /// A new random key in a file only its owner can read, never overwriting one.
 fn write_new_key(path: &Path) -> anyhow::Result<IdentityKey> {
     use std::io::Write as _;
@@ -365,14 +376,11 @@ async fn check_key(store: &dyn store::Store, key: Option<&IdentityKey>) -> anyho
 
 async fn serve(config: Config, secure_cookies: bool, demo: bool) -> anyhow::Result<()> {
     let store = store::open(&config.database_url).await?;
-    let identity_key = if demo && store.groups().await?.is_empty() {
-        Some(demo_key(&config)?)
-    } else {
-        configured_key(&config)?
-    };
+    let fresh = store.groups().await?.is_empty();
+    let identity_key = demo_or_configured_key(&config, demo && fresh)?;
     check_key(store.as_ref(), identity_key.as_deref()).await?;
     if demo {
-        if store.groups().await?.is_empty() {
+        if fresh {
             println!("Loading the demo books (invented people and groups)…");
             let options = crate::demo::DemoOptions {
                 identity_key: identity_key.clone(),

@@ -49,7 +49,7 @@ impl Cell {
 /// Text that a spreadsheet would run as a formula (a member named
 /// `=HYPERLINK(…)`) gets a leading apostrophe, so opening the file never
 /// runs anything. Amounts are `Money` cells and keep their minus sign.
-fn defuse_formula(s: &str) -> String {
+pub fn defuse_formula(s: &str) -> String {
     match s.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
         _ => s.to_string(),

@@ -113,6 +113,9 @@ pub trait OutcomesStore: Send + Sync {
     async fn link_member(&self, client_id: ClientId, member_id: MemberId) -> StoreResult<()>;
 
     async fn identity(&self, client_id: ClientId) -> StoreResult<Option<Sealed>>;
+    /// Every sealed identity with its client's code, in one read (the name
+    /// search opens them in memory).
+    async fn sealed_identities(&self) -> StoreResult<Vec<(ClientCode, Sealed)>>;
     async fn set_identity(
         &self,
         client_id: ClientId,

@@ -114,6 +114,31 @@ macro_rules! impl_outcomes_store {
             use $crate::store::{StoreError, StoreResult, UserId};
             use chrono::{DateTime, NaiveDate, Utc};
 
+            /// The row a form key already wrote in `table` (`outcome_records`
+            /// or `incidents`): its id when the values are the same, a
+            /// conflict when they differ.
+            async fn replayed(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                table: &str,
+                client_id: ClientId,
+                key: &str,
+                body: &str,
+            ) -> StoreResult<i64> {
+                let (id, stored): (i64, String) = sqlx::query_as(&format!(
+                    "SELECT id, payload FROM {table} WHERE client_id = $1 AND idempotency_key = $2"
+                ))
+                .bind(client_id)
+                .bind(key)
+                .fetch_one(&mut **tx)
+                .await?;
+                if stored != body {
+                    return Err(StoreError::Duplicate(
+                        "this form was already saved with other values: reload the page".into(),
+                    ));
+                }
+                Ok(id)
+            }
+
             impl $store {
                 async fn clients_where(&self, filter: &str, bind: Option<&str>) -> StoreResult<Vec<Client>> {
                     let sql = format!("{CLIENT_COLUMNS} {filter} ORDER BY c.id DESC");
@@ -231,6 +256,23 @@ macro_rules! impl_outcomes_store {
                     Ok(row.map(|(bytes, key_fingerprint)| Sealed { bytes, key_fingerprint }))
                 }
 
+                async fn sealed_identities(&self) -> StoreResult<Vec<(ClientCode, Sealed)>> {
+                    let rows: Vec<(String, Vec<u8>, String)> = sqlx::query_as(
+                        "SELECT c.code, i.sealed, i.key_fingerprint FROM identities i \
+                         JOIN clients c ON c.id = i.client_id ORDER BY c.id",
+                    )
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter()
+                        .map(|(code, bytes, key_fingerprint)| {
+                            let code = ClientCode::parse(&code).map_err(|_| {
+                                StoreError::Corrupt("a client has a malformed code".into())
+                            })?;
+                            Ok((code, Sealed { bytes, key_fingerprint }))
+                        })
+                        .collect()
+                }
+
                 async fn set_identity(&self, client_id: ClientId, sealed: &Sealed, by: UserId) -> StoreResult<()> {
                     let (_guard, mut tx) = self.begin_write().await?;
                     sqlx::query(
@@ -287,22 +329,7 @@ macro_rules! impl_outcomes_store {
                     .await?;
                     let id = match inserted {
                         Some((id,)) => id,
-                        None => {
-                            let (id, stored): (i64, String) = sqlx::query_as(
-                                "SELECT id, payload FROM outcome_records \
-                                 WHERE client_id = $1 AND idempotency_key = $2",
-                            )
-                            .bind(client_id)
-                            .bind(key)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                            if stored != body {
-                                return Err(StoreError::Duplicate(
-                                    "this form was already saved with other values: reload the page".into(),
-                                ));
-                            }
-                            id
-                        }
+                        None => replayed(&mut tx, "outcome_records", client_id, key, &body).await?,
                     };
                     tx.commit().await?;
                     Ok(id)
@@ -358,21 +385,7 @@ macro_rules! impl_outcomes_store {
                         Some((id,)) => id,
                         // A re-sent form: the narrative is sealed with a fresh
                         // nonce each time, so only the values are compared.
-                        None => {
-                            let (id, stored): (i64, String) = sqlx::query_as(
-                                "SELECT id, payload FROM incidents WHERE client_id = $1 AND idempotency_key = $2",
-                            )
-                            .bind(client_id)
-                            .bind(key)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                            if stored != body {
-                                return Err(StoreError::Duplicate(
-                                    "this form was already saved with other values: reload the page".into(),
-                                ));
-                            }
-                            id
-                        }
+                        None => replayed(&mut tx, "incidents", client_id, key, &body).await?,
                     };
                     tx.commit().await?;
                     Ok(id)

@@ -20,6 +20,13 @@ impl From<AuthError> for AppError {
     }
 }
 
+/// A refused record names its field, like every form refusal.
+impl From<crate::outcomes::OutcomeError> for AppError {
+    fn from(e: crate::outcomes::OutcomeError) -> AppError {
+        AppError::invalid(e.field, e.rule)
+    }
+}
+
 /// A date field that is today when left empty and never in the future.
 pub fn past_date(form: &CheckedForm, name: &str) -> Result<NaiveDate, AppError> {
     let text = form.get(name).trim();

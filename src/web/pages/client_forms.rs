@@ -6,17 +6,11 @@ use crate::money::{Currency, Money, Sign};
 use crate::outcomes::{Business, IncidentAction};
 use crate::outcomes::{
     BusinessCheck, Code, ConsentEvent, DetoxEpisode, Identity, Incident, MonthlyIncome, OstChange,
-    OutcomeError, Record, ReintegrationEvent, Relapse, Review, ShelterStay, StatusCheck, Training,
+    Record, ReintegrationEvent, Relapse, Review, ShelterStay, StatusCheck, Training,
 };
 use crate::web::session::CheckedForm;
 use crate::web::AppError;
 use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
-
-impl From<OutcomeError> for AppError {
-    fn from(e: OutcomeError) -> AppError {
-        AppError::invalid(e.field, e.rule)
-    }
-}
 
 fn date(form: &CheckedForm, name: &'static str) -> Result<NaiveDate, AppError> {
     opt_date(form, name)?.ok_or_else(|| AppError::invalid(name, "is required"))

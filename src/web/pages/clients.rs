@@ -4,6 +4,7 @@
 //! no other role reaches any of it (see `authz::Action::ClientRecords`).
 
 use super::client_forms;
+use super::clients_facts::her_loans;
 use crate::crypto::IdentityKey;
 use crate::groups::GroupId;
 use crate::ledger::LoanId;
@@ -168,14 +169,12 @@ pub async fn search(
     )
     .await?;
     let mut found = Vec::new();
-    for client in state.store.clients().await? {
-        if let Some(sealed) = state.store.identity(client.id).await? {
-            let json = open(key, &sealed, &identity_context(&client.code))?;
-            let identity: Identity = serde_json::from_str(&json)
-                .map_err(|e| AppError::Internal(format!("identity does not parse: {e}")))?;
-            if identity.full_name.to_lowercase().contains(&wanted) {
-                found.push((client.code.to_string(), identity.full_name.clone()));
-            }
+    for (code, sealed) in state.store.sealed_identities().await? {
+        let json = open(key, &sealed, &identity_context(&code))?;
+        let identity: Identity = serde_json::from_str(&json)
+            .map_err(|e| AppError::Internal(format!("identity does not parse: {e}")))?;
+        if identity.full_name.to_lowercase().contains(&wanted) {
+            found.push((code.to_string(), identity.full_name.clone()));
         }
     }
     Ok(list_page(&state, &form.session, Some(found)).await?)
@@ -278,11 +277,33 @@ pub async fn link_member(
     Path(code): Path<String>,
     form: CheckedForm,
 ) -> Result<Response, PageError> {
-    require(&form.session.principal, Action::ClientRecords)?;
-    let client = client_by_code(&state, &code).await?;
+    let (_, client) = writer(&state, &form, &code).await?;
     let member = member_in_form(&state, &form).await?;
     state.store.link_member(client.id, member).await?;
     Ok(back(&client))
+}
+
+/// Who is writing to which client's record: the signed-in person (who
+/// must be allowed client records) and the client the path names.
+async fn writer<'f>(
+    state: &AppState,
+    form: &'f CheckedForm,
+    code: &str,
+) -> Result<(&'f crate::store::User, Client), AppError> {
+    require(&form.session.principal, Action::ClientRecords)?;
+    let user = form.session.principal.user().ok_or(AppError::Forbidden)?;
+    Ok((user, client_by_code(state, code).await?))
+}
+
+/// The incident's narrative, sealed, when the form has one.
+fn sealed_narrative(
+    state: &AppState,
+    form: &CheckedForm,
+    client: &Client,
+) -> Result<Option<Sealed>, AppError> {
+    client_forms::narrative(form)?
+        .map(|text| seal(key(state)?, &text, &narrative_context(&client.code)))
+        .transpose()
 }
 
 fn back(client: &Client) -> Response {
@@ -300,41 +321,12 @@ fn form_key(form: &CheckedForm) -> Result<String, AppError> {
     Ok(key.to_string())
 }
 
-/// Her loans, from every member account she has.
-async fn her_loans(
-    state: &AppState,
-    client: &Client,
-) -> Result<Vec<crate::store::LoanWithState>, AppError> {
-    let mut loans = Vec::new();
-    let mut groups: Vec<GroupId> = client.members.iter().map(|m| m.group_id).collect();
-    groups.sort_unstable();
-    groups.dedup();
-    for group in groups {
-        loans.extend(
-            state
-                .store
-                .loans(Some(group))
-                .await?
-                .into_iter()
-                .filter(|l| {
-                    client
-                        .members
-                        .iter()
-                        .any(|m| m.member_id == l.loan.member_id)
-                }),
-        );
-    }
-    Ok(loans)
-}
-
 pub async fn add_record(
     State(state): State<AppState>,
     Path((code, kind)): Path<(String, String)>,
     form: CheckedForm,
 ) -> Result<Response, PageError> {
-    require(&form.session.principal, Action::ClientRecords)?;
-    let user = form.session.principal.user().ok_or(AppError::Forbidden)?;
-    let client = client_by_code(&state, &code).await?;
+    let (user, client) = writer(&state, &form, &code).await?;
     let loans: Vec<LoanId> = her_loans(&state, &client)
         .await?
         .iter()
@@ -363,9 +355,7 @@ pub async fn consent(
     Path(code): Path<String>,
     form: CheckedForm,
 ) -> Result<Response, PageError> {
-    require(&form.session.principal, Action::ClientRecords)?;
-    let user = form.session.principal.user().ok_or(AppError::Forbidden)?;
-    let client = client_by_code(&state, &code).await?;
+    let (user, client) = writer(&state, &form, &code).await?;
     let event = client_forms::consent(&form, today())?;
     state
         .store
@@ -384,14 +374,9 @@ pub async fn add_incident(
     Path(code): Path<String>,
     form: CheckedForm,
 ) -> Result<Response, PageError> {
-    require(&form.session.principal, Action::ClientRecords)?;
-    let user = form.session.principal.user().ok_or(AppError::Forbidden)?;
-    let client = client_by_code(&state, &code).await?;
+    let (user, client) = writer(&state, &form, &code).await?;
     let incident = client_forms::incident(&form, chrono::Utc::now())?;
-    let narrative = match client_forms::narrative(&form)? {
-        Some(text) => Some(seal(key(&state)?, &text, &narrative_context(&client.code))?),
-        None => None,
-    };
+    let narrative = sealed_narrative(&state, &form, &client)?;
     state
         .store
         .add_incident(
@@ -424,15 +409,10 @@ pub async fn update_incident(
     Path((code, id)): Path<(String, i64)>,
     form: CheckedForm,
 ) -> Result<Response, PageError> {
-    require(&form.session.principal, Action::ClientRecords)?;
-    let user = form.session.principal.user().ok_or(AppError::Forbidden)?;
-    let client = client_by_code(&state, &code).await?;
+    let (user, client) = writer(&state, &form, &code).await?;
     incident_of(&state, &client, id).await?;
     let incident = client_forms::incident(&form, chrono::Utc::now())?;
-    let narrative = match client_forms::narrative(&form)? {
-        Some(text) => Some(seal(key(&state)?, &text, &narrative_context(&client.code))?),
-        None => None,
-    };
+    let narrative = sealed_narrative(&state, &form, &client)?;
     state
         .store
         .update_incident(id, &incident, narrative.as_ref(), user.id)

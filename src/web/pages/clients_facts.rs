@@ -59,10 +59,8 @@ fn by_member(loans: Vec<LoanWithState>) -> HashMap<MemberId, Vec<LoanWithState>>
     map
 }
 
-/// One woman: her records and the loans of her member accounts.
-pub async fn facts_of(state: &AppState, client: &Client) -> Result<ClientFacts, AppError> {
-    let mut facts = ClientFacts::new(client.code.clone());
-    fill(&mut facts, state.store.records(client.id).await?);
+/// The loans of her member accounts: one read per group she belongs to.
+pub async fn her_loans(state: &AppState, client: &Client) -> Result<Vec<LoanWithState>, AppError> {
     let mut groups: Vec<_> = client.members.iter().map(|m| m.group_id).collect();
     groups.sort_unstable();
     groups.dedup();
@@ -70,18 +68,29 @@ pub async fn facts_of(state: &AppState, client: &Client) -> Result<ClientFacts, 
     for g in groups {
         loans.extend(state.store.loans(Some(g)).await?);
     }
-    facts.loans = loans_of(client, &mut by_member(loans));
+    Ok(loans_of(client, &mut by_member(loans)))
+}
+
+/// One woman: her records and the loans of her member accounts.
+pub async fn facts_of(state: &AppState, client: &Client) -> Result<ClientFacts, AppError> {
+    let mut facts = ClientFacts::new(client.code.clone());
+    fill(&mut facts, state.store.records(client.id).await?);
+    facts.loans = her_loans(state, client).await?;
     Ok(facts)
 }
 
-/// Every woman, from three reads: clients, all records, all loans.
-pub async fn all_facts(state: &AppState) -> Result<Vec<ClientFacts>, AppError> {
+/// Every woman, from two reads beside `loans` (every group's, read once
+/// by the caller): clients and all records.
+pub async fn all_facts(
+    state: &AppState,
+    loans: Vec<LoanWithState>,
+) -> Result<Vec<ClientFacts>, AppError> {
     let clients = state.store.clients().await?;
     let mut records: HashMap<ClientId, Vec<StoredRecord>> = HashMap::new();
     for r in state.store.all_records().await? {
         records.entry(r.client_id).or_default().push(r);
     }
-    let mut loans = by_member(state.store.loans(None).await?);
+    let mut loans = by_member(loans);
     Ok(clients
         .iter()
         .map(|c| {

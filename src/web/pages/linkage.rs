@@ -6,14 +6,16 @@ use super::clients_facts::{all_facts, facts_of};
 use crate::i18n::{t, Lang};
 use crate::loans::portfolio::par_and_ageing;
 use crate::loans::product::LoanStatus;
-use crate::money::{Currency, Money};
+use crate::money::Currency;
 use crate::outcomes::ClientCode;
 use crate::reports::charts::{self, Axes, Series, YFormat};
 use crate::reports::linkage::{
     client_report, every_loan_is_for_business, program_report, rehab_status_by_loan_standing,
     ProgramExport,
 };
+use crate::reports::sheet::defuse_formula;
 use crate::reports::suppression::{Cell, ProgramScope, Rate, SuppressedTable};
+use crate::store::LoanWithState;
 use crate::web::access;
 use crate::web::authz::{require, Action};
 use crate::web::forms::today;
@@ -25,8 +27,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+/// Client records carry no book, so their amounts are the program's rupees.
 fn money(minor: i64) -> String {
-    Money::from_minor(minor, Currency::inr()).grouped()
+    super::amount(minor, Currency::inr())
 }
 
 fn chart_or_nothing(svg: Result<String, charts::ChartError>) -> String {
@@ -315,11 +318,7 @@ fn lines(e: &ProgramExport, crosstab: &SuppressedTable, lang: Lang) -> Vec<Line>
 /// they stand: loans out by then and not closed or written off before it,
 /// with only the payments made by then. (A loan rescheduled since is read
 /// on its current schedule; `sakhi portfolio --as-of` gives exact history.)
-async fn par_over_time(
-    state: &AppState,
-    as_of: NaiveDate,
-) -> Result<Vec<(NaiveDate, f64)>, AppError> {
-    let loans = state.store.loans(None).await?;
+fn par_over_time(loans: &[LoanWithState], as_of: NaiveDate) -> Vec<(NaiveDate, f64)> {
     let mut points = Vec::new();
     for back in (0..12).rev() {
         let Some(first) = as_of
@@ -345,7 +344,7 @@ async fn par_over_time(
         let ratio: f64 = par.ratio(30).try_into().unwrap_or(0.0);
         points.push((end, ratio));
     }
-    Ok(points)
+    points
 }
 
 pub async fn program_page(
@@ -360,7 +359,12 @@ pub async fn program_page(
         _ => return Err(AppError::invalid("format", "html or csv").into()),
     };
     let as_of = today();
-    let facts = all_facts(&state).await?;
+    // One read of every loan serves PAR over time, group health and the
+    // women's facts.
+    let loans = state.store.loans(None).await?;
+    let par = par_over_time(&loans, as_of);
+    let health = super::staff::group_health(&state, &loans, as_of).await?;
+    let facts = all_facts(&state, loans).await?;
     let incidents: Vec<_> = state
         .store
         .all_incidents()
@@ -392,7 +396,7 @@ pub async fn program_page(
             row.extend(l.values.iter().cloned());
             let quoted: Vec<String> = row
                 .iter()
-                .map(|v| format!("\"{}\"", v.replace('"', "\"\"")))
+                .map(|v| format!("\"{}\"", defuse_formula(v).replace('"', "\"\"")))
                 .collect();
             out.push_str(&quoted.join(","));
             out.push('\n');
@@ -458,7 +462,6 @@ pub async fn program_page(
         360,
         220,
     ));
-    let par = par_over_time(&state, as_of).await?;
     let par_months: Vec<NaiveDate> = par.iter().map(|(d, _)| *d).collect();
     let par_chart = chart_or_nothing(charts::line_chart(
         &Axes {
@@ -478,7 +481,6 @@ pub async fn program_page(
         360,
         220,
     ));
-    let health = super::staff::group_health(&state, as_of).await?;
     let mut ctx = page_context(&session);
     ctx.insert("as_of", &as_of);
     ctx.insert("lines", &lines);

@@ -4,6 +4,7 @@ use super::GroupBooks;
 use crate::ledger::chart;
 use crate::loans::portfolio::par_and_ageing;
 use crate::loans::product::LoanStatus;
+use crate::store::LoanWithState;
 use crate::web::authz::{require, Action};
 use crate::web::session::Session;
 use crate::web::{page_context, render, AppError, AppState, PageError};
@@ -26,11 +27,12 @@ pub struct GroupHealth {
 
 /// Every group's financial health as of `today`: the staff dashboard and
 /// the program linkage report show the same figures.
+/// `loans` are every group's loans, read once by the caller.
 pub async fn group_health(
     state: &AppState,
+    loans: &[LoanWithState],
     today: chrono::NaiveDate,
 ) -> Result<Vec<GroupHealth>, AppError> {
-    let loans = state.store.loans(None).await?;
     let mut active_by_group: HashMap<i64, Vec<_>> = HashMap::new();
     for l in loans.iter().filter(|l| l.loan.status == LoanStatus::Active) {
         active_by_group
@@ -85,7 +87,8 @@ pub async fn dashboard(
 ) -> Result<Html<String>, PageError> {
     require(&session.principal, Action::ProgramOverview)?;
     let today = crate::web::forms::today();
-    let rows = group_health(&state, today).await?;
+    let loans = state.store.loans(None).await?;
+    let rows = group_health(&state, &loans, today).await?;
     let mut ctx = page_context(&session);
     ctx.insert("groups", &rows);
     ctx.insert("today", &today);

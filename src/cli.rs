@@ -543,9 +543,9 @@ pub struct ExportArgs {
     /// hledger (also read by ledger) or beancount.
     #[arg(value_enum)]
     pub format: ExportFormat,
-    /// One group, by its id or its name (default: every book, the program's
+    /// One group, by its id, its code or its name (default: every book, the program's
     /// and each group's, in one file).
-    #[arg(long, value_name = "ID|NAME")]
+    #[arg(long, value_name = "ID|CODE|NAME")]
     pub group: Option<String>,
     /// Last business date to export (YYYY-MM-DD); balances are asserted as
     /// of the end of that day (default: everything, current balances).
@@ -633,8 +633,9 @@ pub async fn export_books(
     })
 }
 
-/// A group by id or, failing that, by name (case and surrounding spaces
-/// ignored): ids are what other commands take, names what people remember.
+/// A group by id, by its code ("LOT"), or failing those by name (case and
+/// surrounding spaces ignored): ids are what other commands take, codes and
+/// names what people remember.
 fn find_group<'g>(
     groups: &'g [crate::groups::Group],
     given: &str,
@@ -644,6 +645,13 @@ fn find_group<'g>(
         if let Some(g) = groups.iter().find(|g| g.id == id) {
             return Ok(g);
         }
+    }
+    if let Some(g) = groups.iter().find(|g| {
+        g.code
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case(wanted))
+    }) {
+        return Ok(g);
     }
     let named: Vec<&crate::groups::Group> = groups
         .iter()
@@ -658,7 +666,10 @@ fn find_group<'g>(
             } else {
                 groups
                     .iter()
-                    .map(|g| format!("{} ({})", g.id, g.name))
+                    .map(|g| match &g.code {
+                        Some(code) => format!("{} {code} ({})", g.id, g.name),
+                        None => format!("{} ({})", g.id, g.name),
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             },

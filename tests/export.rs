@@ -327,6 +327,18 @@ async fn one_group(store: &dyn Store, dir: &Path) {
     )
     .await
     .unwrap();
+    // Its code names the same group as its name does.
+    assert_eq!(iris.code.as_deref(), Some("IRI"));
+    let by_code = export_books(
+        store,
+        ExportFormat::Hledger,
+        Some("iri"),
+        Some(cut()),
+        today(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(by_code, text);
     let ours = format!(":group-{}:", iris.id);
     assert!(text.contains(&ours));
     assert!(text

@@ -135,7 +135,10 @@ impl<'a> GroupRun<'a> {
             new_members.push(NewMember::new(code, name, joined)?);
         }
         let setup = store
-            .create_group(&NewGroup::new(&roster.name, Currency::inr(), new_members)?)
+            .create_group(
+                &NewGroup::new(&roster.name, Currency::inr(), new_members)?
+                    .with_code(&roster.code)?,
+            )
             .await
             .with_context(|| format!("creating {}", roster.name))?;
         let group_id = setup.group.id;

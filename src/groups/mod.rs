@@ -19,6 +19,8 @@ pub enum GroupError {
     TooLong { field: &'static str, max: usize },
     #[error("member code {0:?} is not valid: use 1 to 20 letters, digits and dashes")]
     BadMemberCode(String),
+    #[error("group code {0:?} is not valid: use 1 to 10 letters and digits")]
+    BadGroupCode(String),
     #[error("member code {0} appears twice")]
     DuplicateMemberCode(String),
 }
@@ -29,6 +31,7 @@ pub struct NewGroup {
     name: String,
     currency: Currency,
     members: Vec<NewMember>,
+    code: Option<String>,
 }
 
 impl NewGroup {
@@ -48,7 +51,22 @@ impl NewGroup {
             name,
             currency,
             members,
+            code: None,
         })
+    }
+
+    /// The group's short code: 1 to 10 letters or digits, kept upper-case.
+    pub fn with_code(mut self, code: &str) -> Result<Self, GroupError> {
+        let code = code.trim().to_ascii_uppercase();
+        if code.is_empty() || code.len() > 10 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(GroupError::BadGroupCode(code));
+        }
+        self.code = Some(code);
+        Ok(self)
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
     }
     pub fn name(&self) -> &str {
         &self.name
@@ -111,6 +129,8 @@ pub struct Group {
     pub id: GroupId,
     pub book_id: BookId,
     pub name: String,
+    /// A short unique code ("LOT"); groups made before codes have none.
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -87,6 +87,9 @@ impl From<sqlx::Error> for StoreError {
                 "this member account is already linked to a client".into(),
             );
         }
+        if names("shg_groups_code_unique", "shg_groups.code") {
+            return StoreError::Duplicate("another group already has this code".into());
+        }
         if names("clients_code_unique", "clients.code") {
             return StoreError::Duplicate("that client code is taken".into());
         }

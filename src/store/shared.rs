@@ -76,6 +76,7 @@ pub(super) struct GroupRow {
     id: i64,
     book_id: i64,
     name: String,
+    code: Option<String>,
 }
 
 impl From<GroupRow> for Group {
@@ -84,6 +85,7 @@ impl From<GroupRow> for Group {
             id: r.id,
             book_id: r.book_id,
             name: r.name,
+            code: r.code,
         }
     }
 }
@@ -627,12 +629,13 @@ macro_rules! impl_store {
                     Self::insert_book(&mut tx, BookKind::Group, group.name(), group.currency())
                         .await?;
                 let (group_id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO shg_groups (book_id, name, created_at) VALUES ($1, $2, $3) \
-                     RETURNING id",
+                    "INSERT INTO shg_groups (book_id, name, created_at, code) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
                 )
                 .bind(book.id)
                 .bind(group.name())
                 .bind(Utc::now())
+                .bind(group.code())
                 .fetch_one(&mut *tx)
                 .await?;
                 let mut ids = HashMap::new();
@@ -646,6 +649,7 @@ macro_rules! impl_store {
                         id: group_id,
                         book_id: book.id,
                         name: group.name().to_string(),
+                        code: group.code().map(str::to_string),
                     },
                     book,
                     members,
@@ -678,7 +682,7 @@ macro_rules! impl_store {
             }
 
             async fn group(&self, id: GroupId) -> StoreResult<Group> {
-                sqlx::query_as::<_, GroupRow>("SELECT id, book_id, name FROM shg_groups WHERE id = $1")
+                sqlx::query_as::<_, GroupRow>("SELECT id, book_id, name, code FROM shg_groups WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?
@@ -688,7 +692,7 @@ macro_rules! impl_store {
 
             async fn groups(&self) -> StoreResult<Vec<Group>> {
                 let rows: Vec<GroupRow> =
-                    sqlx::query_as("SELECT id, book_id, name FROM shg_groups ORDER BY name, id")
+                    sqlx::query_as("SELECT id, book_id, name, code FROM shg_groups ORDER BY name, id")
                         .fetch_all(&self.pool)
                         .await?;
                 Ok(rows.into_iter().map(Group::from).collect())

@@ -647,6 +647,7 @@ mod tests {
             id: 7,
             book_id: 3,
             name: "Lotus SHG".into(),
+            code: Some("LOT".into()),
         };
         assert_eq!(book_namespace(&book(), Some(&group)), "group-7");
         let program = Book {

@@ -115,8 +115,13 @@ pub async fn create_group(
     form: CheckedForm,
 ) -> Result<Response, PageError> {
     require(&form.session.principal, Action::Administer)?;
-    let group = NewGroup::new(form.get("name"), Currency::inr(), Vec::new())
+    let mut group = NewGroup::new(form.get("name"), Currency::inr(), Vec::new())
         .map_err(|e| AppError::invalid("name", e.to_string()))?;
+    if !form.get("code").trim().is_empty() {
+        group = group
+            .with_code(form.get("code"))
+            .map_err(|e| AppError::invalid("code", e.to_string()))?;
+    }
     let setup = state.store.create_group(&group).await?;
     Ok(Redirect::to(&format!("/groups/{}", setup.group.id)).into_response())
 }

@@ -715,6 +715,7 @@ mod tests {
             id: 7,
             book_id: 1,
             name: name.into(),
+            code: None,
         };
         let p = Period {
             from: NaiveDate::from_ymd_opt(2025, 4, 1),

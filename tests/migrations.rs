@@ -23,7 +23,18 @@ async fn users_and_their_sessions_survive_the_counsellor_migration_on_sqlite() {
     before.migrations = Cow::Owned(before.migrations[..4].to_vec());
     before.run(store.pool()).await.unwrap();
 
-    let lotus = common::lotus(&store, "Lotus SHG").await;
+    // A group as that release wrote it (today's code would write columns
+    // that later migrations add).
+    sqlx::query(
+        "INSERT INTO books (id, kind, name, currency, created_at) \
+         VALUES (1, 'group', 'Lotus SHG', 'INR', '2026-01-01T00:00:00Z'); \
+         INSERT INTO shg_groups (id, book_id, name, created_at) \
+         VALUES (1, 1, 'Lotus SHG', '2026-01-01T00:00:00Z')",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let group_id = 1;
     let hash = hash_secret("old password").unwrap();
     let treasurer = store
         .create_user(&NewUser {
@@ -37,7 +48,7 @@ async fn users_and_their_sessions_survive_the_counsellor_migration_on_sqlite() {
         .await
         .unwrap();
     store
-        .assign_treasurer(treasurer.id, lotus.setup.group.id)
+        .assign_treasurer(treasurer.id, group_id)
         .await
         .unwrap();
     let now = chrono::Utc::now().timestamp();
@@ -60,7 +71,7 @@ async fn users_and_their_sessions_survive_the_counsellor_migration_on_sqlite() {
     assert_eq!(users[0].lang, Lang::Hi);
     assert_eq!(
         store.treasurer_groups(treasurer.id).await.unwrap(),
-        vec![lotus.setup.group.id]
+        vec![group_id]
     );
     assert!(store.session("session-hash", now).await.unwrap().is_some());
     let orphans: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
@@ -68,6 +79,8 @@ async fn users_and_their_sessions_survive_the_counsellor_migration_on_sqlite() {
         .await
         .unwrap();
     assert!(orphans.is_empty(), "{orphans:?}");
+    // Groups from before codes keep working, with no code.
+    assert_eq!(store.group(group_id).await.unwrap().code, None);
     // Counsellors can now be created.
     store
         .create_user(&NewUser {

@@ -8,6 +8,7 @@ mod common;
 use chrono::Days;
 use common::web_world::*;
 use common::*;
+use sakhi::i18n::Lang;
 use sakhi::money::Currency;
 use sakhi::store::Store;
 use std::sync::Arc;
@@ -865,6 +866,60 @@ async fn languages(w: &World) {
         .await
         .unwrap();
     assert_eq!(res.status(), 422);
+    // Refusals and error pages speak her language too, field name and all.
+    let html = res.text().await.unwrap();
+    assert!(html.contains("lang=\"hi\""), "{html}");
+    let hindi = sakhi::i18n::message(Lang::Hi, "choose en, hi or mni");
+    assert_ne!(
+        hindi, "choose en, hi or mni",
+        "the refusal has a Hindi text"
+    );
+    assert!(html.contains(&sakhi::web::escape(&hindi)), "{html}");
+    assert!(html.contains(sakhi::i18n::t(Lang::Hi, "common.check_input")));
+    let (status, html) = get(&s, format!("{}/groups/999999", w.base)).await;
+    assert_eq!(status, 404);
+    assert!(
+        html.contains(sakhi::i18n::t(Lang::Hi, "common.not_found")),
+        "{html}"
+    );
+    // A treasurer in Hindi typing a paisa too many: the amount rule in Hindi.
+    let t = user(w, "treasurer-a").await;
+    let (_, html) = get(&t, format!("{}/groups/{}", w.base, w.a.group.id)).await;
+    let t_csrf = input(&html, "csrf");
+    let set_lang = |lang: &'static str| {
+        t.post(format!("{}/lang", w.base))
+            .form(&[("csrf", t_csrf.clone()), ("lang", lang.to_string())])
+            .send()
+    };
+    assert_eq!(set_lang("hi").await.unwrap().status(), 303);
+    let res = t
+        .post(format!(
+            "{}/groups/{}/loans/{}/repay",
+            w.base, w.a.group.id, w.loan
+        ))
+        .form(&[
+            ("csrf", t_csrf.as_str()),
+            ("key", "repay-hindi-decimals"),
+            ("amount", "10.505"),
+            ("fund", "cash"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    let english =
+        sakhi::money::Money::parse("10.505", Currency::inr(), sakhi::money::Sign::Positive)
+            .unwrap_err()
+            .to_string();
+    let hindi = sakhi::i18n::message(Lang::Hi, &english);
+    assert_ne!(hindi, english, "the amount rule has a Hindi text");
+    assert!(html.contains(&sakhi::web::escape(&hindi)), "{html}");
+    assert!(
+        html.contains(&sakhi::i18n::field_label(Lang::Hi, "amount")),
+        "{html}"
+    );
+    assert_eq!(set_lang("en").await.unwrap().status(), 303);
     // A member in Manipuri: the member page in Meitei Mayek.
     let m = member(w, "LOT-01").await;
     let (_, html) = get(&m, format!("{}/me", w.base)).await;
@@ -880,6 +935,9 @@ async fn languages(w: &World) {
         html.chars().any(|c| ('\u{ABC0}'..='\u{ABFF}').contains(&c)),
         "{html}"
     );
+    let (status, html) = get(&m, format!("{}/groups/{}", w.base, w.b.group.id)).await;
+    assert!(status == 403 || status == 404, "{status}");
+    assert!(html.contains("lang=\"mni-Mtei\""), "{html}");
     let res = s
         .post(format!("{}/lang", w.base))
         .form(&[("csrf", csrf.as_str()), ("lang", "en")])

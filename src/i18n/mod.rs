@@ -26,6 +26,9 @@
 //! expression when autoescaping is on. Numbers are shown as given (`1250.5`),
 //! so pass amounts already formatted as strings.
 
+mod messages;
+pub use messages::{field as field_label, is_translated, message};
+
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;

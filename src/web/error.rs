@@ -2,6 +2,7 @@
 //! can fix, a generic 500 (with the cause chain logged) for everything else.
 //! The API answers JSON (`AppError`); pages answer HTML (`PageError`).
 
+use crate::i18n::{self, Lang};
 use crate::store::StoreError;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -137,24 +138,91 @@ impl IntoResponse for PageError {
             AppError::PasswordChangeRequired => return Redirect::to("/password").into_response(),
             _ => {}
         }
-        let status = self.0.status();
-        let message = self.0.public_message();
-        let title = match status {
-            StatusCode::NOT_FOUND => "Not found",
-            StatusCode::FORBIDDEN => "No access",
-            s if s.is_server_error() => "Something went wrong",
-            _ => "Please check and try again",
+        let page = ErrorPage {
+            status: self.0.status(),
+            message: self.0.public_message(),
+            fields: self.0.fields(),
         };
-        let body = format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        let mut response = (page.status, Html(page.html(Lang::En))).into_response();
+        // The handler that failed may not know the person's language (an
+        // extractor refused before it ran): `localize` re-renders the page
+        // in her language from this.
+        response.extensions_mut().insert(page);
+        response
+    }
+}
+
+/// What an error page says, kept on the response until its language is known.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    status: StatusCode,
+    /// English, as the code wrote it.
+    message: String,
+    /// Each refused field's English message.
+    fields: BTreeMap<String, String>,
+}
+
+impl ErrorPage {
+    pub fn html(&self, lang: Lang) -> String {
+        let title = i18n::t(
+            lang,
+            match self.status {
+                StatusCode::NOT_FOUND => "common.not_found",
+                StatusCode::FORBIDDEN => "common.forbidden",
+                s if s.is_server_error() => "common.error",
+                _ => "common.check_input",
+            },
+        );
+        let lines: Vec<String> = if self.fields.is_empty() {
+            vec![i18n::message(lang, &self.message)]
+        } else {
+            self.fields
+                .iter()
+                .map(|(field, message)| {
+                    format!(
+                        "{}: {}",
+                        i18n::field_label(lang, field),
+                        i18n::message(lang, message)
+                    )
+                })
+                .collect()
+        };
+        let lines: String = lines
+            .iter()
+            .map(|line| format!("<p class=\"error\">{}</p>", escape(line)))
+            .collect();
+        format!(
+            "<!doctype html><html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
              <title>{title}</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\
-             <body><header><a href=\"/\" class=\"brand\">Sakhi</a></header><main>\
-             <h1>{title}</h1><p class=\"error\">{}</p><p><a href=\"/\">Home</a></p></main></body></html>",
-            escape(&message)
-        );
-        (status, Html(body)).into_response()
+             <body><header><a href=\"/\" class=\"brand\">{brand}</a></header><main>\
+             <h1>{title}</h1>{lines}<p><a href=\"/\">{home}</a></p></main></body></html>",
+            html_lang = lang.html_lang(),
+            title = escape(title),
+            brand = escape(i18n::t(lang, "common.app_name")),
+            home = escape(i18n::t(lang, "common.home")),
+        )
     }
+}
+
+/// Middleware: an error page in the language of whoever is signed in. Only
+/// failed requests pay for the extra session read.
+pub async fn localize(
+    axum::extract::State(state): axum::extract::State<super::AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers().clone();
+    let mut response = next.run(request).await;
+    let Some(page) = response.extensions_mut().remove::<ErrorPage>() else {
+        return response;
+    };
+    let lang = super::session::lang_of(&state, &headers).await;
+    if lang != Lang::En {
+        *response.body_mut() = axum::body::Body::from(page.html(lang));
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+    }
+    response
 }
 
 pub fn escape(text: &str) -> String {

@@ -250,6 +250,10 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/static/style.css", get(stylesheet))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::localize,
+        ))
         .with_state(state)
 }
 

@@ -163,6 +163,15 @@ async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, 
     }))
 }
 
+/// The language of whoever the request's session belongs to; English when
+/// there is none or it cannot be read (this only picks a page's words).
+pub async fn lang_of(state: &AppState, headers: &HeaderMap) -> Lang {
+    match load(state, headers).await {
+        Ok(Some(session)) => session.lang,
+        _ => Lang::En,
+    }
+}
+
 impl FromRequestParts<AppState> for Session {
     type Rejection = super::PageError;
 

@@ -250,7 +250,11 @@ pub async fn change_password(
             auth::PasswordError::Mismatch { .. } => "login.password_mismatch",
             _ => "login.password_rule",
         };
-        let message = format!("{} ({e})", crate::i18n::t(lang, key));
+        let message = format!(
+            "{} ({})",
+            crate::i18n::t(lang, key),
+            crate::i18n::message(lang, &e.to_string())
+        );
         return password_form(
             &state,
             session,

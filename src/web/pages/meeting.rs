@@ -284,7 +284,7 @@ fn parse(
         match Money::parse(text, currency, Sign::NonNegative) {
             Ok(m) => m.minor(),
             Err(e) => {
-                errors.insert(name.to_string(), e.to_string());
+                errors.insert(name.to_string(), crate::i18n::message(lang, &e.to_string()));
                 0
             }
         }
@@ -380,7 +380,7 @@ fn parse(
     for e in draft.check(today()) {
         let message = match e.field.as_str() {
             "held_on" => crate::i18n::t(lang, "field.future_date").to_string(),
-            _ => e.message,
+            _ => crate::i18n::message(lang, &e.message),
         };
         errors.entry(e.field).or_insert(message);
     }
@@ -426,7 +426,10 @@ fn parse(
                 let rule = b.books.money(b.rules.thrift_amount);
                 errors.insert(
                     format!("m{}_thrift", m.member_id),
-                    format!("{rule} × N ({e})"),
+                    format!(
+                        "{rule} × N ({})",
+                        crate::i18n::message(lang, &e.to_string())
+                    ),
                 );
             }
         }
@@ -434,7 +437,7 @@ fn parse(
     if IdempotencyKey::new(get(fields, "key")).is_err() {
         errors.insert(
             "key".into(),
-            "the form is incomplete: open a new meeting form".into(),
+            crate::i18n::message(lang, "the form is incomplete: open a new meeting form"),
         );
     }
     (draft, errors)
@@ -616,7 +619,10 @@ pub async fn save_meeting(
                 &form.session,
                 &b,
                 view,
-                Some(error.public_message()),
+                Some(crate::i18n::message(
+                    form.session.lang,
+                    &error.public_message(),
+                )),
                 status,
             )
         }

@@ -116,6 +116,16 @@ pub fn tr(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     interpolate(t(lang, key), args)
 }
 
+/// What an entry of this kind (`loan-repayment`) is called in `lang`; a
+/// kind the catalog does not name is shown with spaces for dashes.
+pub fn entry_kind(lang: Lang, kind: &str) -> String {
+    let key = format!("entry.{}", kind.replace('-', "_"));
+    match lookup(lang, &key).or_else(|| lookup(Lang::En, &key)) {
+        Some(text) => text.to_string(),
+        None => kind.replace('-', " "),
+    }
+}
+
 /// Registers the function `t` on `tera` (see the module docs).
 pub fn register(tera: &mut tera::Tera) {
     tera.register_function("t", translate_fn);
@@ -274,7 +284,8 @@ mod tests {
     /// Prefixes Manipuri must cover: what a member sees.
     const MNI_REQUIRED: [&str; 4] = ["login.", "member.", "common.", "lang."];
     /// Every page (table) a catalog may have.
-    const PAGES: [&str; 19] = [
+    const PAGES: [&str; 20] = [
+        "entry",
         "client",
         "code",
         "access",
@@ -320,6 +331,15 @@ mod tests {
         let mut keys: Vec<&str> = c.keys().map(String::as_str).collect();
         keys.sort_unstable();
         keys
+    }
+
+    #[test]
+    fn entry_kinds_have_names_in_every_language() {
+        assert_eq!(entry_kind(Lang::En, "loan-repayment"), "Loan repayment");
+        assert_eq!(entry_kind(Lang::Hi, "loan-repayment"), "कर्ज़ की किस्त");
+        // Manipuri falls back to English for book-keeping words.
+        assert_eq!(entry_kind(Lang::Mni, "share-out"), "Share-out");
+        assert_eq!(entry_kind(Lang::Hi, "a-new-kind"), "a new kind");
     }
 
     #[test]

@@ -110,7 +110,7 @@ pub async fn bank_page(
         .map(|l| BankLine {
             date: l.business_date,
             memo: if l.memo.is_empty() {
-                l.kind.replace('-', " ")
+                crate::i18n::entry_kind(session.lang, &l.kind)
             } else {
                 l.memo.clone()
             },

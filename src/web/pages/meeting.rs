@@ -662,7 +662,7 @@ pub async fn show_meeting(
         entries.push(EntryView {
             id: e.id,
             reversible: super::books::REVERSIBLE.contains(&e.kind.as_str()),
-            kind: e.kind.replace('-', " "),
+            kind: crate::i18n::entry_kind(session.lang, &e.kind),
             memo: e.memo.clone(),
             amount: books.money(total),
         });

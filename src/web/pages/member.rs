@@ -106,7 +106,7 @@ async fn recent_lines(
                 _ => "member.correction",
             };
             let what = if key == "member.correction" && !l.kind.is_empty() {
-                l.kind.replace('-', " ")
+                crate::i18n::entry_kind(lang, &l.kind)
             } else {
                 crate::i18n::t(lang, key).to_string()
             };

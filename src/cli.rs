@@ -83,6 +83,9 @@ pub enum Command {
     Demo {
         #[arg(long, default_value_t = 4)]
         groups: u32,
+        /// Members in every group (instead of a range).
+        #[arg(long, conflicts_with_all = ["min_members", "max_members"])]
+        members: Option<u32>,
         /// Fewest and most members per group.
         #[arg(long, default_value_t = 12)]
         min_members: u32,
@@ -218,24 +221,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo {
             groups,
+            members,
             min_members,
             max_members,
             weeks,
             seed,
         } => {
             let config = Config::resolve(cli.overrides(None))?;
-            let store = store::open(&config.database_url).await?;
+            // A demo that fails is started again in a new database, so its
+            // many commits need not each wait for the disk.
+            let store =
+                store::open_with(&config.database_url, store::Durability::Relaxed).await?;
             let fresh = store.groups().await?.is_empty();
             let identity_key = demo_or_configured_key(&config, fresh)?;
             let options = crate::demo::DemoOptions {
                 groups: *groups,
-                members_per_group: (*min_members, *max_members),
+                members_per_group: members
+                    .map(|m| (m, m))
+                    .unwrap_or((*min_members, *max_members)),
                 weeks: *weeks,
                 seed: *seed,
                 identity_key,
                 ..crate::demo::DemoOptions::default()
             };
-            let summary = crate::demo::load_demo(store.as_ref(), &options).await?;
+            let bar = crate::progress::Bar::new();
+            let summary =
+                crate::demo::load_demo_with(store.as_ref(), &options, &bar).await?;
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }

@@ -19,6 +19,7 @@ pub mod loans;
 pub mod meetings;
 pub mod money;
 pub mod outcomes;
+pub mod progress;
 pub mod reports;
 pub mod savings;
 pub mod store;

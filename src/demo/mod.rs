@@ -43,7 +43,10 @@ pub const DEMO_PIN: &str = "2580";
 
 /// Groups of 10–20 are the norm; more would outgrow the name list.
 const MAX_MEMBERS: u32 = 25;
-const MAX_GROUPS: u32 = 100;
+/// A large program's worth; the names repeat with numbers beyond the fixture's.
+const MAX_GROUPS: u32 = 5_000;
+/// How many groups hold their meetings at the same time during a load.
+const GROUPS_AT_ONCE: usize = 4;
 /// Ten years of weekly meetings.
 const MAX_WEEKS: u32 = 520;
 
@@ -212,6 +215,31 @@ impl fmt::Display for DemoSummary {
     }
 }
 
+/// Where a long load reports how far it has got (a progress bar on a
+/// terminal; nothing in tests and servers).
+pub trait Progress: Send + Sync {
+    /// A new stage of `total` steps begins.
+    fn begin(&self, stage: &str, total: u64);
+    /// `steps` more steps are done.
+    fn advance(&self, steps: u64);
+    /// The current stage is over.
+    fn end(&self);
+}
+
+/// Reports nothing.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn begin(&self, _: &str, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn end(&self) {}
+}
+
+/// [`load_demo_with`] reporting nothing.
+pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Result<DemoSummary> {
+    load_demo_with(store, options, &Quiet).await
+}
+
 /// Loads the demo into an empty database: groups with their members, rules
 /// and PINs, an admin, a staff user, a counsellor and a treasurer per group,
 /// a bank linkage loan per group, and `weeks` weekly meetings with savings,
@@ -221,7 +249,11 @@ impl fmt::Display for DemoSummary {
 /// that already has a group (or a demo user name), and fails if `verify`
 /// finds anything wrong at the end. The load is many transactions, not one:
 /// after a failure, start again from a new empty database.
-pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Result<DemoSummary> {
+pub async fn load_demo_with(
+    store: &dyn Store,
+    options: &DemoOptions,
+    progress: &dyn Progress,
+) -> anyhow::Result<DemoSummary> {
     let started = Instant::now();
     options.check()?;
     let fixture = fixture::Fixture::embedded()?;
@@ -295,6 +327,7 @@ pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Resu
         weeks: options.weeks,
     };
     let mut runs = Vec::new();
+    progress.begin("groups, members and sign-ins", roster.len() as u64);
     for (g, group) in roster.iter().enumerate() {
         let number = g + 1;
         let username = format!("treasurer{number}");
@@ -325,18 +358,37 @@ pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Resu
             sim::GroupRun::create(&shared, number, group, dates, treasurer, &pin_hash, stream)
                 .await?,
         );
+        progress.advance(1);
     }
+    progress.end();
     // Products are the program's, but listing them takes a group.
     let first_group = runs.first().map(|r| r.group_id()).context("no groups")?;
     let products = program_products(store, first_group).await?;
-    let mut members = 0;
-    let mut meetings = 0;
-    for (run, group) in runs.into_iter().zip(&roster) {
-        let figures = run.run(&products).await?;
-        members += figures.members;
-        meetings += figures.meetings;
-        tracing::info!(group = %group.name, "demo group loaded");
+    progress.begin(
+        "weekly meetings",
+        u64::from(options.weeks) * roster.len() as u64,
+    );
+    // Groups' books are independent, so several groups meet at once: while
+    // one waits on the database another drafts its meeting. Each group's
+    // story depends only on its own seed stream, so the books come out the
+    // same; only the numbering of loans across groups interleaves.
+    let lane_count = GROUPS_AT_ONCE.min(runs.len());
+    let mut lanes: Vec<Vec<sim::GroupRun>> = (0..lane_count).map(|_| Vec::new()).collect();
+    for (i, run) in runs.into_iter().enumerate() {
+        lanes[i % lane_count].push(run);
     }
+    let products = &products;
+    let figures = futures_util::future::try_join_all(lanes.into_iter().map(|lane| async move {
+        let mut figures = Vec::with_capacity(lane.len());
+        for run in lane {
+            figures.push(run.run(products, progress).await?);
+        }
+        Ok::<_, anyhow::Error>(figures)
+    }))
+    .await?;
+    let members = figures.iter().flatten().map(|f| f.members).sum();
+    let meetings = figures.iter().flatten().map(|f| f.meetings).sum();
+    progress.end();
     let outcomes = outcomes::load(
         store,
         &fixture,
@@ -344,6 +396,7 @@ pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Resu
         options.today,
         options.identity_key.as_deref(),
         recorders,
+        progress,
     )
     .await?;
     // Counts only: never a record.
@@ -354,7 +407,9 @@ pub async fn load_demo(store: &dyn Store, options: &DemoOptions) -> anyhow::Resu
         "demo outcomes loaded"
     );
 
+    progress.begin("verify", 1);
     let report = store.verify().await?;
+    progress.end();
     if !report.is_ok() {
         bail!(
             "the demo data does not verify ({} problems):\n{}",

@@ -281,6 +281,7 @@ pub async fn load(
     today: NaiveDate,
     key: Option<&IdentityKey>,
     by: Recorders,
+    progress: &dyn super::Progress,
 ) -> anyhow::Result<OutcomeFigures> {
     let women = women(store, today).await?;
     let plan = plan(&women, fixture, seed, today)?;
@@ -298,6 +299,10 @@ pub async fn load(
 
     let mut figures = OutcomeFigures::default();
     let mut clients = Vec::with_capacity(plan.clients.len());
+    progress.begin(
+        "rehabilitation and livelihood records",
+        plan.clients.len() as u64,
+    );
     for (i, cp) in plan.clients.iter().enumerate() {
         let woman = &women[cp.woman];
         // Errors name the story's position only: never her code next to
@@ -364,7 +369,9 @@ pub async fn load(
             figures.records += planned.count();
         }
         clients.push(client);
+        progress.advance(1);
     }
+    progress.end();
     figures.clients = clients.len();
 
     for (k, pi) in plan.incidents.iter().enumerate() {

@@ -217,6 +217,7 @@ impl<'a> GroupRun<'a> {
     pub async fn run(
         mut self,
         products: &[(ProductId, LoanSettings)],
+        progress: &dyn super::Progress,
     ) -> anyhow::Result<GroupFigures> {
         self.products = products.to_vec();
         let mut meetings = 0;
@@ -251,11 +252,13 @@ impl<'a> GroupRun<'a> {
                 m.voluntary += lines.voluntary - lines.withdrawal;
             }
             meetings += 1;
+            progress.advance(1);
             self.after_meeting(week, on, expected)
                 .await
                 .with_context(context)?;
             self.plan_repeats(week, &loans);
         }
+        tracing::info!(group = %name, "demo group loaded");
         Ok(GroupFigures {
             members: self.members.len(),
             meetings,

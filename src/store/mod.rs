@@ -163,13 +163,32 @@ pub trait Store:
     async fn verify(&self) -> StoreResult<VerifyReport>;
 }
 
+/// When a commit is on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// A commit survives power loss: what every live server uses.
+    #[default]
+    Full,
+    /// A commit survives a crash of the process but the last ones may be
+    /// lost with the power (SQLite `synchronous=NORMAL` in WAL mode,
+    /// PostgreSQL `synchronous_commit=off`); the database stays consistent
+    /// either way. Only for bulk loads that are started over after a
+    /// failure, like the demo books.
+    Relaxed,
+}
+
 /// Opens the database a URL names: `postgres://…` or `sqlite:…`. Creates a
 /// SQLite file (and its folder) when missing, and applies migrations.
 pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    open_with(url, Durability::Full).await
+}
+
+/// [`open`] with a chosen [`Durability`].
+pub async fn open_with(url: &str, durability: Durability) -> StoreResult<Arc<dyn Store>> {
     let store: Arc<dyn Store> = if is_postgres_url(url) {
-        Arc::new(postgres::PgStore::connect(url).await?)
+        Arc::new(postgres::PgStore::connect_with(url, durability).await?)
     } else {
-        Arc::new(sqlite::SqliteStore::open(url).await?)
+        Arc::new(sqlite::SqliteStore::open_with(url, durability).await?)
     };
     store.migrate().await?;
     Ok(store)

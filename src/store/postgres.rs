@@ -13,7 +13,17 @@ pub struct PgStore {
 
 impl PgStore {
     pub async fn connect(url: &str) -> super::StoreResult<PgStore> {
-        let options = PgConnectOptions::from_str(url)?;
+        PgStore::connect_with(url, super::Durability::Full).await
+    }
+
+    pub async fn connect_with(
+        url: &str,
+        durability: super::Durability,
+    ) -> super::StoreResult<PgStore> {
+        let mut options = PgConnectOptions::from_str(url)?;
+        if durability == super::Durability::Relaxed {
+            options = options.options([("synchronous_commit", "off")]);
+        }
         let pool = PgPoolOptions::new()
             .max_connections(32)
             .acquire_timeout(Duration::from_secs(30))

@@ -21,6 +21,13 @@ impl SqliteStore {
     /// Opens (creating if needed) the database a `sqlite:` URL or a plain
     /// file path names.
     pub async fn open(url: &str) -> super::StoreResult<SqliteStore> {
+        SqliteStore::open_with(url, super::Durability::Full).await
+    }
+
+    pub async fn open_with(
+        url: &str,
+        durability: super::Durability,
+    ) -> super::StoreResult<SqliteStore> {
         let path = sqlite_path(url);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
@@ -31,8 +38,11 @@ impl SqliteStore {
             .filename(&path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // Durable: a commit survives power loss, not only a crash.
-            .synchronous(SqliteSynchronous::Full)
+            // Full: a commit survives power loss, not only a crash.
+            .synchronous(match durability {
+                super::Durability::Full => SqliteSynchronous::Full,
+                super::Durability::Relaxed => SqliteSynchronous::Normal,
+            })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
         let pool = SqlitePoolOptions::new()

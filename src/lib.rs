@@ -2,8 +2,9 @@
 //! Sakhi: a double-entry microfinance ledger for peer self-help groups.
 //!
 //! Layers: `money` and `ledger` (with `groups`, `loans`, `savings`,
-//! `outcomes`, `reports`) are pure domain code; `store` persists it on SQLite
-//! or PostgreSQL; `web` serves it; `cli` and `config` wire it to the command line.
+//! `outcomes`, `program`, `reports`) are pure domain code; `store` persists
+//! it on SQLite or PostgreSQL; `web` serves it; `cli` and `config` wire it to
+//! the command line.
 
 pub mod auth;
 pub mod bench;
@@ -19,6 +20,7 @@ pub mod loans;
 pub mod meetings;
 pub mod money;
 pub mod outcomes;
+pub mod program;
 pub mod progress;
 pub mod reports;
 pub mod savings;

@@ -119,6 +119,9 @@ async fn matrix(store: Arc<dyn Store>) {
         .unwrap()
         .borrowing
         .id;
+    let business = w.business_loan.trim_start_matches('p').to_string();
+    let products_before = w.store.program_products().await.unwrap();
+    let settings_before = w.store.program_settings().await.unwrap();
     let entries_before = w.store.verify().await.unwrap().entries;
     let staff_id = w
         .store
@@ -284,6 +287,33 @@ async fn matrix(store: Arc<dyn Store>) {
             "POST",
             "/admin/tokens/999999/revoke".into(),
             [303, 404, 403, 403, 403, 403, 403],
+        ),
+        // The program admin's products and settings: hers alone. An empty
+        // form is refused at its first field, so nothing changes.
+        (
+            "GET",
+            "/admin/products".into(),
+            [303, 200, 403, 403, 403, 403, 403],
+        ),
+        (
+            "POST",
+            "/admin/products".into(),
+            [303, 422, 403, 403, 403, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/admin/products/{business}/status"),
+            [303, 422, 403, 403, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/admin/settings".into(),
+            [303, 200, 403, 403, 403, 403, 403],
+        ),
+        (
+            "POST",
+            "/admin/settings".into(),
+            [303, 422, 403, 403, 403, 403, 403],
         ),
         ("POST", "/lang".into(), [303, 422, 422, 422, 422, 422, 422]),
         (
@@ -580,6 +610,8 @@ async fn matrix(store: Arc<dyn Store>) {
         entries_before,
         "nothing posted"
     );
+    assert_eq!(w.store.program_products().await.unwrap(), products_before);
+    assert_eq!(w.store.program_settings().await.unwrap(), settings_before);
 }
 
 #[tokio::test]

@@ -105,15 +105,17 @@ async fn story(store: &dyn Store) {
     let g = lotus(store, "Lotus SHG").await;
     let member_loan = |i: usize| g.loans[i].id;
 
-    // Products: the group's own, beside any program templates.
+    // Products: the program's built-in ones (stored by the migration), then
+    // the group's own.
     let product = store
         .create_product(Some(g.setup.group.id), "Machine loan", &settings())
         .await
         .unwrap();
-    assert_eq!(
-        store.products(g.setup.group.id).await.unwrap(),
-        vec![product]
-    );
+    let offered = store.products(g.setup.group.id).await.unwrap();
+    let builtin = sakhi::loans::product::templates().len();
+    assert_eq!(offered.len(), builtin + 1);
+    assert!(offered[..builtin].iter().all(|p| p.group_id.is_none()));
+    assert_eq!(offered[builtin], product);
     let mut broken = settings();
     broken.installments = 0;
     assert!(matches!(

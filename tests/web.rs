@@ -66,6 +66,8 @@ async fn all(store: Arc<dyn Store>) {
     admin_pages(&w).await;
     languages(&w).await;
     group_funds(&w).await;
+    program_products(&w).await;
+    program_settings(&w).await;
     assert!(w.store.verify().await.unwrap().is_ok());
 }
 
@@ -424,7 +426,7 @@ async fn loan_pages(w: &World) {
                 ("member", member),
                 ("purpose", "dry fish".into()),
                 ("principal", principal.into()),
-                ("product", "t0".into()),
+                ("product", w.business_loan.clone()),
             ],
         )
     };
@@ -500,7 +502,7 @@ async fn loan_pages(w: &World) {
         vec![
             ("csrf", csrf.clone()),
             ("name", "Weekly tailoring".into()),
-            ("product", "t0".into()),
+            ("product", w.business_loan.clone()),
             ("frequency", "week".into()),
             ("installments", "26".into()),
         ],
@@ -553,7 +555,7 @@ async fn loan_pages(w: &World) {
             ("member", m2.clone()),
             ("purpose", "tailoring".into()),
             ("principal", "2600".into()),
-            ("product", "t0".into()),
+            ("product", w.business_loan.clone()),
             ("installments", "0".into()),
         ],
     )
@@ -979,7 +981,7 @@ async fn group_funds(w: &World) {
         ("lender", "Demo Gramin Bank".into()),
         ("reference", "SL-1".into()),
         ("principal", "60000".into()),
-        ("product", "t0".into()),
+        ("product", w.business_loan.clone()),
         ("rate", "12".into()),
         ("installments", "24".into()),
         ("resolution", "R-12".into()),
@@ -1051,4 +1053,409 @@ async fn group_funds(w: &World) {
         .await
         .unwrap();
     assert_eq!(res.status(), 422);
+}
+
+/// The text of the HTML element that starts at the first `start` after
+/// `anchor`, up to `end`: one table row, one error message.
+fn slice_after<'h>(html: &'h str, anchor: &str, end: &str) -> &'h str {
+    let at = html
+        .find(anchor)
+        .unwrap_or_else(|| panic!("no {anchor} in {html}"));
+    let rest = &html[at..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+/// A refusal page names the field before its message.
+async fn refused_at(res: reqwest::Response, field: &str, case: &str) {
+    assert_eq!(res.status(), 422, "{case}");
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(&format!("class=\"error\">{field}: ")),
+        "{case}: {field} not named in {html}"
+    );
+}
+
+/// The program admin's products: made on the admin page, offered to a
+/// group and copied into a loan; retired, neither offered nor accepted
+/// while the loan keeps its terms; brought back. Bad input changes nothing.
+async fn program_products(w: &World) {
+    let admin = user(w, "admin").await;
+    let (_, html) = get(&admin, format!("{}/admin", w.base)).await;
+    assert!(html.contains("href=\"/admin/products\""), "{html}");
+    assert!(html.contains("href=\"/admin/settings\""), "{html}");
+    let csrf = input(&html, "csrf");
+    let (status, html) = get(&admin, format!("{}/admin/products", w.base)).await;
+    assert_eq!(status, 200, "{html}");
+    // Each built-in product's terms in plain words, with its loans.
+    let business_id: i64 = w.business_loan[1..].parse().unwrap();
+    let listed = w.store.program_products().await.unwrap();
+    let business = listed.iter().find(|p| p.product.id == business_id).unwrap();
+    let made_with_it = w
+        .store
+        .loans(None)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|l| l.loan.product_id == Some(business_id))
+        .count();
+    assert!(made_with_it > 0);
+    assert_eq!(business.loans, made_with_it as i64);
+    let row = slice_after(&html, &business.product.name, "</tr>");
+    for words in [
+        "24% a year",
+        "Declining balance",
+        "12 monthly installments",
+        "No late fine",
+    ] {
+        assert!(row.contains(words), "{words} in {row}");
+    }
+    assert!(
+        row.contains(&format!("class=\"r\">{made_with_it}<")),
+        "{row}"
+    );
+    let petty = slice_after(&html, "Petty trade loan", "</tr>");
+    for words in [
+        "1% a month",
+        "Flat",
+        "26 weekly installments",
+        "Late fine ₹10.00 per late installment, after 7 days",
+    ] {
+        assert!(petty.contains(words), "{words} in {petty}");
+    }
+
+    let send = |path: &str, form: Vec<(&'static str, String)>| {
+        let mut form = form;
+        form.push(("csrf", csrf.clone()));
+        admin
+            .post(format!("{}/admin/products{path}", w.base))
+            .form(&form)
+            .send()
+    };
+    let goat = |changes: &[(&'static str, &str)]| {
+        let mut form: Vec<(&'static str, String)> = vec![
+            ("name", "Goat rearing loan".into()),
+            ("product", w.business_loan.clone()),
+            ("rate", "18".into()),
+            ("rate_per", "year".into()),
+            ("installments", "10".into()),
+            ("late_fine", "5".into()),
+            ("late_fine_kind", "flat".into()),
+        ];
+        for &(k, v) in changes {
+            form.retain(|(name, _)| *name != k);
+            form.push((k, v.to_string()));
+        }
+        form
+    };
+    let long_name = "x".repeat(101);
+    let before = w.store.program_products().await.unwrap();
+    for (changes, field) in [
+        (vec![("name", "")], "name"),
+        (vec![("name", "   ")], "name"),
+        (vec![("name", long_name.as_str())], "name"),
+        (vec![("rate", "abc")], "rate"),
+        (vec![("installments", "0")], "installments"),
+        (vec![("installments", "-1")], "installments"),
+        (vec![("product", "p999999")], "product"),
+        (vec![("product", "t0")], "product"),
+        (vec![("late_fine", "5.001")], "late_fine"),
+    ] {
+        let res = send("", goat(&changes)).await.unwrap();
+        refused_at(res, field, &format!("{changes:?}")).await;
+    }
+    let res = send(
+        &format!("/{business_id}/status"),
+        vec![("status", "gone".into())],
+    )
+    .await
+    .unwrap();
+    refused_at(res, "status", "status gone").await;
+    assert_eq!(w.store.program_products().await.unwrap(), before);
+
+    let made = send("", goat(&[])).await.unwrap();
+    assert_eq!(made.status(), 303);
+    assert_eq!(made.headers()["location"], "/admin/products");
+    let goat_product = w
+        .store
+        .program_products()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.product.name == "Goat rearing loan")
+        .unwrap()
+        .product;
+    let terms = &goat_product.settings;
+    assert_eq!(goat_product.group_id, None);
+    assert_eq!(
+        (terms.rate, terms.installments, terms.late_fine.clone()),
+        (
+            18.into(),
+            10,
+            sakhi::loans::allocation::LateFine::Flat { amount: 500 }
+        )
+    );
+    // What the form left empty comes from the product it started from.
+    assert_eq!(terms.method, business.product.settings.method);
+    assert_eq!(terms.frequency, business.product.settings.frequency);
+    // One name per product on offer: a second is a conflict and adds nothing.
+    let twice = send("", goat(&[])).await.unwrap();
+    assert_eq!(twice.status(), 409);
+    assert_eq!(
+        w.store.program_products().await.unwrap().len(),
+        before.len() + 1
+    );
+
+    // The treasurer is offered it and a loan made with it has its terms.
+    let t = user(w, "treasurer-a").await;
+    let g = w.a.group.id;
+    let option = format!(
+        "<option value=\"p{}\">Goat rearing loan</option>",
+        goat_product.id
+    );
+    let (_, html) = get(&t, format!("{}/groups/{g}/loans", w.base)).await;
+    assert!(html.contains(&option), "{html}");
+    let t_csrf = input(&html, "csrf");
+    let apply = |product: String| {
+        t.post(format!("{}/groups/{g}/loans", w.base))
+            .form(&[
+                ("csrf", t_csrf.clone()),
+                ("member", w.a.members[1].id.to_string()),
+                ("purpose", "goats".into()),
+                ("principal", "5000".into()),
+                ("product", product),
+            ])
+            .send()
+    };
+    let applied = apply(format!("p{}", goat_product.id)).await.unwrap();
+    assert_eq!(applied.status(), 303);
+    let loan_id: i64 = applied.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let loan = w.store.loan(loan_id).await.unwrap().loan;
+    assert_eq!(loan.product_id, Some(goat_product.id));
+    assert_eq!(&loan.settings, terms);
+
+    // Retired: not offered, not accepted, and the loan keeps its terms.
+    let retired = send(
+        &format!("/{}/status", goat_product.id),
+        vec![("status", "retired".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(retired.status(), 303);
+    let (_, html) = get(&admin, format!("{}/admin/products", w.base)).await;
+    let row = slice_after(&html, "Goat rearing loan", "</tr>");
+    assert!(row.contains(&format!("retired since {}", today())), "{row}");
+    assert!(row.contains("Bring back"), "{row}");
+    assert!(row.contains("class=\"r\">1<"), "{row}");
+    let (_, html) = get(&t, format!("{}/groups/{g}/loans", w.base)).await;
+    assert!(!html.contains(&option), "{html}");
+    let loans_before = w.store.loans(Some(g)).await.unwrap().len();
+    let refused = apply(format!("p{}", goat_product.id)).await.unwrap();
+    refused_at(refused, "product", "a retired product").await;
+    let own = t
+        .post(format!("{}/groups/{g}/loans/products", w.base))
+        .form(&[
+            ("csrf", t_csrf.clone()),
+            ("name", "Our goat loan".into()),
+            ("product", format!("p{}", goat_product.id)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    refused_at(own, "product", "a group product from a retired one").await;
+    // The store refuses it to every other caller too.
+    let direct = w
+        .store
+        .apply_for_loan(&sakhi::store::LoanApplication {
+            group_id: g,
+            member_id: w.a.members[1].id,
+            product_id: Some(goat_product.id),
+            settings: terms.clone(),
+            source: sakhi::loans::product::LoanSource::GroupFund,
+            purpose: "goats".into(),
+            principal: 500_000,
+            applied_on: today(),
+        })
+        .await;
+    assert!(
+        matches!(&direct, Err(sakhi::store::StoreError::Invalid(m)) if m.starts_with("product")),
+        "{direct:?}"
+    );
+    assert_eq!(w.store.loans(Some(g)).await.unwrap().len(), loans_before);
+    assert_eq!(&w.store.loan(loan_id).await.unwrap().loan.settings, terms);
+
+    // Brought back, it is offered again.
+    let back = send(
+        &format!("/{}/status", goat_product.id),
+        vec![("status", "active".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(back.status(), 303);
+    let (_, html) = get(&t, format!("{}/groups/{g}/loans", w.base)).await;
+    assert!(html.contains(&option), "{html}");
+    // Nobody but the admin reaches the page or its forms.
+    assert_eq!(get(&t, format!("{}/admin/products", w.base)).await.0, 403);
+    let tried = t
+        .post(format!(
+            "{}/admin/products/{}/status",
+            w.base, goat_product.id
+        ))
+        .form(&[("csrf", t_csrf.as_str()), ("status", "retired")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tried.status(), 403);
+    assert!(w
+        .store
+        .products(g)
+        .await
+        .unwrap()
+        .iter()
+        .any(|p| p.id == goat_product.id));
+}
+
+/// The program's name in every header; its default language for new
+/// accounts and member logins; its default currency for new groups.
+async fn program_settings(w: &World) {
+    let admin = user(w, "admin").await;
+    let (status, html) = get(&admin, format!("{}/admin/settings", w.base)).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(!html.contains("class=\"program\""), "no name yet: {html}");
+    let csrf = input(&html, "csrf");
+    let save = |name: &str, lang: &str, currency: &str| {
+        admin
+            .post(format!("{}/admin/settings", w.base))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("program_name", name),
+                ("default_lang", lang),
+                ("default_currency", currency),
+            ])
+            .send()
+    };
+    let before = w.store.program_settings().await.unwrap();
+    let long_name = "x".repeat(81);
+    for (name, lang, currency, field) in [
+        ("", "hi", "NPR", "program_name"),
+        ("  ", "hi", "NPR", "program_name"),
+        (long_name.as_str(), "hi", "NPR", "program_name"),
+        ("Two\nlines", "hi", "NPR", "program_name"),
+        ("Manipur Sakhi Network", "fr", "NPR", "default_lang"),
+        ("Manipur Sakhi Network", "", "NPR", "default_lang"),
+        ("Manipur Sakhi Network", "hi", "XYZ", "default_currency"),
+        ("Manipur Sakhi Network", "hi", "", "default_currency"),
+    ] {
+        let res = save(name, lang, currency).await.unwrap();
+        refused_at(res, field, &format!("{name:?} {lang:?} {currency:?}")).await;
+    }
+    assert_eq!(w.store.program_settings().await.unwrap(), before);
+
+    let saved = save("Manipur Sakhi Network", "hi", "npr").await.unwrap();
+    assert_eq!(saved.status(), 303);
+    let settings = w.store.program_settings().await.unwrap();
+    assert_eq!(settings.name.as_deref(), Some("Manipur Sakhi Network"));
+    assert_eq!(settings.lang, sakhi::i18n::Lang::Hi);
+    assert_eq!(settings.currency.code(), "NPR");
+    // Every page header, whoever reads it, signed in or not.
+    let header = "<span class=\"program\">Manipur Sakhi Network</span>";
+    let t = user(w, "treasurer-a").await;
+    let m = member(w, "LOT-01").await;
+    for (c, path) in [
+        (&admin, "/admin/settings".to_string()),
+        (&t, format!("/groups/{}", w.a.group.id)),
+        (&m, "/me".to_string()),
+        (&client(), "/login".to_string()),
+    ] {
+        let (status, html) = get(c, format!("{}{path}", w.base)).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(html.contains(header), "{path}: {html}");
+    }
+
+    // A new user with no language chosen gets the default; one chosen is kept;
+    // one Sakhi does not have is refused.
+    let new_user = |username: &'static str, lang: &'static str| {
+        admin
+            .post(format!("{}/admin/users", w.base))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("username", username),
+                ("display_name", "Ngambi"),
+                ("role", "staff"),
+                ("lang", lang),
+            ])
+            .send()
+    };
+    let refused = new_user("staff-fr", "fr").await.unwrap();
+    refused_at(refused, "lang", "lang fr").await;
+    assert_eq!(new_user("staff-2", "").await.unwrap().status(), 200);
+    assert_eq!(new_user("staff-3", "mni").await.unwrap().status(), 200);
+    let users = w.store.users().await.unwrap();
+    let lang_of = |name: &str| users.iter().find(|u| u.username == name).map(|u| u.lang);
+    assert_eq!(lang_of("staff-fr"), None);
+    assert_eq!(lang_of("staff-2"), Some(sakhi::i18n::Lang::Hi));
+    assert_eq!(lang_of("staff-3"), Some(sakhi::i18n::Lang::Mni));
+
+    // A new member's first PIN makes her login in the default language.
+    let g = w.a.group.id;
+    let enrolled = admin
+        .post(format!("{}/groups/{g}/members", w.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("code", "LOT-09"),
+            ("name", "Tombi"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(enrolled.status(), 303);
+    let tombi = w
+        .store
+        .members(g)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.code == "LOT-09")
+        .unwrap();
+    let pinned = admin
+        .post(format!("{}/groups/{g}/members/{}/pin", w.base, tombi.id))
+        .form(&[("csrf", csrf.as_str()), ("pin", PIN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pinned.status(), 303);
+    let tombi_session = member(w, "LOT-09").await;
+    let (_, html) = get(&tombi_session, format!("{}/me", w.base)).await;
+    assert!(html.contains("lang=\"hi\""), "{html}");
+
+    // A new group keeps its books in the default currency.
+    let made = admin
+        .post(format!("{}/admin/groups", w.base))
+        .form(&[("csrf", csrf.as_str()), ("name", "Kangla SHG")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 303);
+    let kangla = w
+        .store
+        .groups()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|g| g.name == "Kangla SHG")
+        .unwrap();
+    let book = w.store.book(kangla.book_id).await.unwrap();
+    assert_eq!(book.currency.code(), "NPR");
+    // The groups made before keep theirs.
+    assert_eq!(w.a.book.currency.code(), "INR");
+    assert_eq!(
+        w.store.book(w.a.book.id).await.unwrap().currency.code(),
+        "INR"
+    );
 }

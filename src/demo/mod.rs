@@ -452,8 +452,9 @@ async fn create_user(
     Ok(user.id)
 }
 
-/// The program-wide products made from `templates()`, in that order: the
-/// ones already stored (matched by name) or new ones.
+/// The program-wide products made from `templates()`, in that order. Every
+/// database has them stored (migration 0007), so they are found by name; one
+/// is made again only if the admin has retired it.
 async fn program_products(
     store: &dyn Store,
     group_id: crate::groups::GroupId,

@@ -69,10 +69,19 @@ impl LoanSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LoanProduct {
     pub id: ProductId,
-    /// `None`: a program-wide template any group may use.
+    /// `None`: a program-wide product any group may use.
     pub group_id: Option<GroupId>,
     pub name: String,
     pub settings: LoanSettings,
+    /// From this day no new loan may use it. Loans made with it keep their
+    /// own copy of its settings, so retiring changes none of them.
+    pub retired_on: Option<NaiveDate>,
+}
+
+impl LoanProduct {
+    pub fn is_retired(&self) -> bool {
+        self.retired_on.is_some()
+    }
 }
 
 /// Where the money lent comes from.
@@ -162,7 +171,10 @@ pub struct Loan {
     pub schedule_version: i32,
 }
 
-/// Program-wide product templates a new group starts from.
+/// The built-in program-wide products. Every database is seeded with them
+/// (migration 0007 stores them as program products, with these names and
+/// these settings as JSON); from then on the stored products are what groups
+/// are offered, and the program admin changes them there.
 pub fn templates() -> Vec<(&'static str, LoanSettings)> {
     let base = LoanSettings {
         rate: Decimal::from(24),

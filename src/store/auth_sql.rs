@@ -174,9 +174,13 @@ macro_rules! impl_auth_store {
                 async fn set_member_pin(&self, member: MemberId, pin_hash: &str) -> StoreResult<()> {
                     let m = self.member(member).await?;
                     let (_guard, mut tx) = self.begin_write().await?;
+                    // Her first PIN makes her login, in the program's default
+                    // language; a new PIN keeps the language she chose.
                     sqlx::query(
                         "INSERT INTO member_logins (member_id, login_code, pin_hash, lang, updated_at) \
-                         VALUES ($1, $2, $3, 'en', $4) ON CONFLICT (member_id) DO UPDATE \
+                         VALUES ($1, $2, $3, \
+                         COALESCE((SELECT default_lang FROM program_settings WHERE id = 1), 'en'), $4) \
+                         ON CONFLICT (member_id) DO UPDATE \
                          SET pin_hash = excluded.pin_hash, updated_at = excluded.updated_at",
                     )
                     .bind(member)

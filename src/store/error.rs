@@ -90,6 +90,11 @@ impl From<sqlx::Error> for StoreError {
         if names("shg_groups_code_unique", "shg_groups.code") {
             return StoreError::Duplicate("another group already has this code".into());
         }
+        if names("loan_products_program_name_unique", "loan_products.name") {
+            return StoreError::Duplicate(
+                "name: another program loan product on offer already has this name".into(),
+            );
+        }
         if names("clients_code_unique", "clients.code") {
             return StoreError::Duplicate("that client code is taken".into());
         }

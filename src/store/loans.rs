@@ -5,7 +5,7 @@ use super::StoreResult;
 use crate::groups::GroupId;
 use crate::ledger::MemberId;
 use crate::ledger::{EntryId, IdempotencyKey, LoanId};
-use crate::loans::product::{Loan, LoanProduct, LoanSettings, LoanSource};
+use crate::loans::product::{Loan, LoanProduct, LoanSettings, LoanSource, ProductId};
 use crate::loans::state::{AllocationLine, LoanState};
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -29,11 +29,20 @@ impl Fund {
     }
 }
 
+/// A product with the number of loans made with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProductUse {
+    pub product: LoanProduct,
+    pub loans: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct LoanApplication {
     pub group_id: GroupId,
     pub member_id: MemberId,
-    pub product_id: Option<i64>,
+    /// The stored product the loan is made with, if any: it must be
+    /// program-wide or this group's, and not retired.
+    pub product_id: Option<ProductId>,
     pub settings: LoanSettings,
     pub source: LoanSource,
     /// Which business the loan is for.
@@ -80,8 +89,24 @@ pub trait LoanStore: Send + Sync {
         settings: &LoanSettings,
     ) -> StoreResult<LoanProduct>;
 
-    /// The group's own products and the program-wide templates.
+    /// The products a new loan in the group may use: the program-wide ones
+    /// and the group's own, retired ones left out; program-wide first.
     async fn products(&self, group_id: GroupId) -> StoreResult<Vec<LoanProduct>>;
+
+    /// Every program-wide product, retired ones too, with how many loans
+    /// were made with each: the program admin's list, in one query however
+    /// many products and loans there are.
+    async fn program_products(&self) -> StoreResult<Vec<ProductUse>>;
+
+    /// Retires a product from the given day (no new loan may use it) or,
+    /// with `None`, offers it again. Existing loans keep their own settings.
+    /// Bringing back a program product whose name another active program
+    /// product now has is a conflict.
+    async fn set_product_retired(
+        &self,
+        product_id: ProductId,
+        retired_on: Option<NaiveDate>,
+    ) -> StoreResult<LoanProduct>;
 
     async fn apply_for_loan(&self, application: &LoanApplication) -> StoreResult<Loan>;
 

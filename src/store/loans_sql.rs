@@ -4,7 +4,7 @@
 
 use super::{StoreError, StoreResult};
 use crate::ledger::EntryId;
-use crate::loans::product::{Loan, LoanSettings, LoanSource, LoanStatus};
+use crate::loans::product::{Loan, LoanProduct, LoanSettings, LoanSource, LoanStatus};
 use crate::loans::state::{AdjustmentKind, Component};
 use chrono::NaiveDate;
 
@@ -59,6 +59,25 @@ impl TryFrom<LoanRow> for Loan {
             disbursement_entry_id: r.disbursement_entry_id,
             closed_on: r.closed_on,
             schedule_version: r.schedule_version,
+        })
+    }
+}
+
+/// A stored loan product: id, group, name, settings JSON, retired on.
+pub(super) type ProductRow = (i64, Option<i64>, String, String, Option<NaiveDate>);
+
+pub(super) const PRODUCT_COLUMNS: &str =
+    "SELECT id, group_id, name, settings, retired_on FROM loan_products";
+
+impl TryFrom<ProductRow> for LoanProduct {
+    type Error = StoreError;
+    fn try_from((id, group_id, name, settings, retired_on): ProductRow) -> StoreResult<Self> {
+        Ok(LoanProduct {
+            id,
+            group_id,
+            name,
+            settings: settings_from_json(&settings)?,
+            retired_on,
         })
     }
 }
@@ -130,18 +149,20 @@ macro_rules! impl_loan_store {
             use $crate::ledger::{chart, EntryId, IdempotencyKey, LoanId};
             use $crate::loans::allocation;
             use $crate::loans::entries::LoanAccounts;
-            use $crate::loans::product::{Loan, LoanProduct, LoanSettings, LoanStatus};
+            use $crate::loans::product::{Loan, LoanProduct, LoanSettings, LoanStatus, ProductId};
             use $crate::loans::schedule::generate;
             use $crate::loans::state::{
                 AdjustmentKind, AllocationLine, Component, LoanState, Parts,
             };
             use $crate::groups::GroupId;
             use $crate::store::loans::{
-                Fund, LoanApplication, LoanOperation, LoanStore, LoanWithState, Reschedule,
+                Fund, LoanApplication, LoanOperation, LoanStore, LoanWithState, ProductUse,
+                Reschedule,
             };
             use $crate::store::loans_sql::{
                 adjustment_kind, adjustment_text, check_reason_code, check_text, component,
-                settings_from_json, settings_to_json, LoanRow, LOAN_COLUMNS,
+                settings_to_json, LoanRow, ProductRow, LOAN_COLUMNS,
+                PRODUCT_COLUMNS,
             };
             use $crate::store::shared::AccountRow;
             use $crate::store::{Store, StoreError, StoreResult};
@@ -662,6 +683,9 @@ macro_rules! impl_loan_store {
                     if let Some(g) = group_id {
                         self.group(g).await?;
                     }
+                    // Two active program products with one name would be
+                    // indistinguishable in a treasurer's list: the partial
+                    // unique index refuses the second (a conflict).
                     let (id,): (i64,) = sqlx::query_as(
                         "INSERT INTO loan_products (group_id, name, settings, created_at) \
                          VALUES ($1, $2, $3, $4) RETURNING id",
@@ -677,27 +701,59 @@ macro_rules! impl_loan_store {
                         group_id,
                         name: name.trim().to_string(),
                         settings: settings.clone(),
+                        retired_on: None,
                     })
                 }
 
                 async fn products(&self, group_id: GroupId) -> StoreResult<Vec<LoanProduct>> {
-                    let rows: Vec<(i64, Option<i64>, String, String)> = sqlx::query_as(
-                        "SELECT id, group_id, name, settings FROM loan_products \
-                         WHERE group_id = $1 OR group_id IS NULL ORDER BY group_id, name",
-                    )
+                    // `group_id IS NOT NULL` sorts program-wide products first on
+                    // both backends (NULLs sort differently in each).
+                    let rows: Vec<ProductRow> = sqlx::query_as(&format!(
+                        "{PRODUCT_COLUMNS} WHERE (group_id = $1 OR group_id IS NULL) \
+                         AND retired_on IS NULL ORDER BY group_id IS NOT NULL, name, id"
+                    ))
                     .bind(group_id)
                     .fetch_all(&self.pool)
                     .await?;
+                    rows.into_iter().map(LoanProduct::try_from).collect()
+                }
+
+                async fn program_products(&self) -> StoreResult<Vec<ProductUse>> {
+                    let rows: Vec<(i64, Option<i64>, String, String, Option<NaiveDate>, i64)> =
+                        sqlx::query_as(
+                            "SELECT p.id, p.group_id, p.name, p.settings, p.retired_on, \
+                             COUNT(l.id) AS loans \
+                             FROM loan_products p LEFT JOIN loans l ON l.product_id = p.id \
+                             WHERE p.group_id IS NULL \
+                             GROUP BY p.id, p.group_id, p.name, p.settings, p.retired_on \
+                             ORDER BY p.retired_on IS NOT NULL, p.name, p.id",
+                        )
+                        .fetch_all(&self.pool)
+                        .await?;
                     rows.into_iter()
-                        .map(|(id, group_id, name, settings)| {
-                            Ok(LoanProduct {
-                                id,
-                                group_id,
-                                name,
-                                settings: settings_from_json(&settings)?,
-                            })
+                        .map(|(id, group_id, name, settings, retired_on, loans)| {
+                            let product =
+                                LoanProduct::try_from((id, group_id, name, settings, retired_on))?;
+                            Ok(ProductUse { product, loans })
                         })
                         .collect()
+                }
+
+                async fn set_product_retired(
+                    &self,
+                    product_id: ProductId,
+                    retired_on: Option<NaiveDate>,
+                ) -> StoreResult<LoanProduct> {
+                    let row: Option<ProductRow> = sqlx::query_as(
+                        "UPDATE loan_products SET retired_on = $1 WHERE id = $2 \
+                         RETURNING id, group_id, name, settings, retired_on",
+                    )
+                    .bind(retired_on)
+                    .bind(product_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.ok_or_else(|| StoreError::not_found("loan product", product_id))?
+                        .try_into()
                 }
 
                 async fn apply_for_loan(&self, app: &LoanApplication) -> StoreResult<Loan> {
@@ -716,6 +772,25 @@ macro_rules! impl_loan_store {
                     .await?;
                     let (currency,) =
                         currency.ok_or_else(|| StoreError::not_found("member", app.member_id))?;
+                    if let Some(product_id) = app.product_id {
+                        // The loan forms offer only these and refuse the rest at
+                        // the field; this is the last word for every caller (the
+                        // demo, the command line, a future API route).
+                        let offered: Option<(i64,)> = sqlx::query_as(
+                            "SELECT id FROM loan_products WHERE id = $1 \
+                             AND (group_id IS NULL OR group_id = $2) AND retired_on IS NULL",
+                        )
+                        .bind(product_id)
+                        .bind(app.group_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                        if offered.is_none() {
+                            return Err(StoreError::Invalid(format!(
+                                "product: loan product {product_id} is not offered to this group \
+                                 (retired, or another group's)"
+                            )));
+                        }
+                    }
                     let units = $crate::money::Currency::from_code(&currency)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?
                         .minor_units();

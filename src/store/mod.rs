@@ -33,6 +33,7 @@ use crate::ledger::{
     Account, AccountId, Book, BookId, EntryId, HistoryPage, NewEntry, PostedEntry, TrialBalance,
 };
 use crate::money::Currency;
+use crate::program::ProgramSettings;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -69,7 +70,9 @@ pub struct GroupSetup {
 
 pub use auth::{AuthStore, Role, SessionOwner, User, UserId};
 pub use funds::{BorrowingOperation, FundsStore, ShareOutDone, ShareOutRequest};
-pub use loans::{Fund, LoanApplication, LoanOperation, LoanStore, LoanWithState, Reschedule};
+pub use loans::{
+    Fund, LoanApplication, LoanOperation, LoanStore, LoanWithState, ProductUse, Reschedule,
+};
 pub use meetings::{BankReading, CashCount, MeetingRecord, MeetingStore};
 pub use outcomes::{Access, AccessLine, Client, ClientId, OutcomesStore, Sealed};
 
@@ -95,6 +98,14 @@ pub trait Store:
 
     async fn group(&self, id: GroupId) -> StoreResult<Group>;
     async fn groups(&self) -> StoreResult<Vec<Group>>;
+
+    /// The program's name and defaults: one row by its key, cheap enough to
+    /// read for every page (several servers may share one database, so no
+    /// server keeps a copy that another's save would leave stale).
+    async fn program_settings(&self) -> StoreResult<ProgramSettings>;
+
+    /// Saves the program's settings; a name that does not fit is refused.
+    async fn set_program_settings(&self, settings: &ProgramSettings) -> StoreResult<()>;
     async fn members(&self, group_id: GroupId) -> StoreResult<Vec<Member>>;
 
     async fn book(&self, id: BookId) -> StoreResult<Book>;

@@ -5,8 +5,10 @@
 
 use super::{StoreError, StoreResult};
 use crate::groups::{Group, Member};
+use crate::i18n::Lang;
 use crate::ledger::{Account, AccountType, Book, BookKind, EntryId, NewEntry, Side};
 use crate::money::Currency;
+use crate::program::ProgramSettings;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
@@ -138,6 +140,34 @@ fn currency(code: &str) -> StoreResult<Currency> {
     Currency::from_code(code).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// The settings row as stored: name, language code, currency code.
+pub(super) type SettingsRow = (Option<String>, String, String);
+
+pub(super) fn program_settings_from_row(
+    (name, lang, code): SettingsRow,
+) -> StoreResult<ProgramSettings> {
+    Ok(ProgramSettings {
+        name,
+        lang: Lang::from_code(&lang)
+            .ok_or_else(|| StoreError::Corrupt(format!("program language {lang:?}")))?,
+        currency: currency(&code)?,
+    })
+}
+
+/// The same rule as the settings form, for every writer.
+pub(super) fn check_program_settings(settings: &ProgramSettings) -> StoreResult<()> {
+    if let Some(name) = &settings.name {
+        let fits = crate::program::program_name(name).is_ok_and(|clean| &clean == name);
+        if !fits {
+            return Err(StoreError::Invalid(format!(
+                "program_name: {}",
+                crate::program::SettingsError::Name
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub(super) const ACCOUNT_COLUMNS: &str = "SELECT a.id, a.book_id, a.code, a.name, a.account_type, \
      a.normal_side, a.parent_id, a.postable, a.member_id, a.loan_id, b.currency \
      FROM accounts a JOIN books b ON b.id = a.book_id";
@@ -205,9 +235,11 @@ macro_rules! impl_store {
             NewAccount, NewEntry, PostedEntry, Posting, TrialBalance, TrialBalanceLine,
         };
         use $crate::money::Currency;
+        use $crate::program::ProgramSettings;
         use $crate::store::shared::{
-            balance_deltas, check_batch, AccountRow, BookRow, EntryRow, GroupRow, HistoryRow,
-            MemberRow, ACCOUNT_COLUMNS, ENTRY_COLUMNS, MEMBER_COLUMNS, ROWS_PER_INSERT,
+            balance_deltas, check_batch, check_program_settings, program_settings_from_row,
+            AccountRow, BookRow, EntryRow, GroupRow, HistoryRow, MemberRow, SettingsRow,
+            ACCOUNT_COLUMNS, ENTRY_COLUMNS, MEMBER_COLUMNS, ROWS_PER_INSERT,
         };
         use $crate::store::{
             check_page, Backend, GroupSetup, PostOutcome, Store, StoreError, StoreResult,
@@ -688,6 +720,39 @@ macro_rules! impl_store {
                     .await?
                     .map(Group::from)
                     .ok_or_else(|| StoreError::not_found("group", id))
+            }
+
+            async fn program_settings(&self) -> StoreResult<ProgramSettings> {
+                let row: Option<SettingsRow> = sqlx::query_as(
+                    "SELECT program_name, default_lang, default_currency \
+                     FROM program_settings WHERE id = 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?;
+                // Migration 0007 writes the row; without it, the defaults.
+                row.map_or_else(|| Ok(ProgramSettings::default()), program_settings_from_row)
+            }
+
+            async fn set_program_settings(&self, settings: &ProgramSettings) -> StoreResult<()> {
+                check_program_settings(settings)?;
+                let (_guard, mut tx) = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO program_settings \
+                     (id, program_name, default_lang, default_currency, updated_at) \
+                     VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO UPDATE \
+                     SET program_name = excluded.program_name, \
+                     default_lang = excluded.default_lang, \
+                     default_currency = excluded.default_currency, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(settings.name.as_deref())
+                .bind(settings.lang.code())
+                .bind(settings.currency.code())
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn groups(&self) -> StoreResult<Vec<Group>> {

@@ -72,6 +72,9 @@ pub fn templates() -> Result<Tera, tera::Error> {
         "cash.html",
         "bank.html",
         "admin.html",
+        "admin_products.html",
+        "admin_settings.html",
+        "loan_macros.html",
         "funds.html",
         "client_macros.html",
         "clients.html",
@@ -91,13 +94,18 @@ pub fn templates() -> Result<Tera, tera::Error> {
 
 const STYLESHEET: &str = include_str!("../../templates/style.css");
 
-/// Renders a page in the person's language.
-pub fn render(
+/// Renders a page in the person's language, with the program's name in the
+/// header. The name is read from the database for each page (one row by its
+/// key): several servers may share one PostgreSQL, and a copy kept in one
+/// server would miss a save made through another.
+pub async fn render(
     state: &AppState,
     template: &str,
     lang: Lang,
     mut ctx: tera::Context,
 ) -> Result<Html<String>, AppError> {
+    let settings = state.store.program_settings().await?;
+    ctx.insert("program_name", &settings.name);
     ctx.insert("lang", lang.code());
     ctx.insert("html_lang", lang.html_lang());
     Ok(Html(state.templates.render(template, &ctx)?))
@@ -196,6 +204,18 @@ pub fn app(state: AppState) -> Router {
         .route("/admin/groups", post(admin::create_group))
         .route("/admin/tokens", post(admin::issue_token))
         .route("/admin/tokens/{token}/revoke", post(admin::revoke_token))
+        .route(
+            "/admin/products",
+            get(admin::products_page).post(admin::create_product),
+        )
+        .route(
+            "/admin/products/{product}/status",
+            post(admin::set_product_status),
+        )
+        .route(
+            "/admin/settings",
+            get(admin::settings_page).post(admin::save_settings),
+        )
         .route("/groups/{group}/members", post(admin::add_member))
         .route("/groups/{group}/funds", get(funds::page))
         .route("/groups/{group}/funds/rules", post(funds::set_rules))

@@ -23,6 +23,9 @@ pub struct World {
     pub a: GroupSetup,
     pub b: GroupSetup,
     pub loan: i64,
+    /// The program's stored business loan (the first built-in product), as
+    /// the loan forms name it: `p<id>`.
+    pub business_loan: String,
     /// The key the server seals identities and narratives with.
     pub key: Arc<sakhi::crypto::IdentityKey>,
 }
@@ -111,12 +114,21 @@ pub async fn world(store: Arc<dyn Store>) -> World {
     )
     .unwrap();
     store.post(&seed).await.unwrap();
+    let (business_name, business_settings) = templates().remove(0);
+    let business = store
+        .products(a.group.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.group_id.is_none() && p.name == business_name)
+        .expect("the migration stores the built-in products");
+    assert_eq!(business.settings, business_settings);
     let loan = store
         .apply_for_loan(&LoanApplication {
             group_id: a.group.id,
             member_id: a.members[0].id,
-            product_id: None,
-            settings: templates()[0].1.clone(),
+            product_id: Some(business.id),
+            settings: business.settings.clone(),
             source: LoanSource::GroupFund,
             purpose: "pickles".into(),
             principal: 300_000,
@@ -151,6 +163,7 @@ pub async fn world(store: Arc<dyn Store>) -> World {
         a,
         b,
         loan: loan.id,
+        business_loan: format!("p{}", business.id),
         key,
     }
 }

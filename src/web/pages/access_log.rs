@@ -78,7 +78,7 @@ pub async fn staff_view(
     ctx.insert("client", filter.client.trim());
     ctx.insert("since", filter.since.trim());
     ctx.insert("own", &false);
-    Ok(render(&state, "access_log.html", session.lang, ctx)?)
+    Ok(render(&state, "access_log.html", session.lang, ctx).await?)
 }
 
 /// Who looked at her record: names, roles, when and what, newest first.
@@ -96,5 +96,5 @@ pub async fn own_view(
     let mut ctx = page_context(&session);
     ctx.insert("lines", &views(lines));
     ctx.insert("own", &true);
-    Ok(render(&state, "access_log.html", session.lang, ctx)?)
+    Ok(render(&state, "access_log.html", session.lang, ctx).await?)
 }

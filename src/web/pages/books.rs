@@ -55,7 +55,7 @@ pub async fn cash_page(
         "keeps_books",
         &allowed(&session.principal, Action::KeepBooks(group_id)),
     );
-    Ok(render(&state, "cash.html", session.lang, ctx)?)
+    Ok(render(&state, "cash.html", session.lang, ctx).await?)
 }
 
 pub async fn count_cash(
@@ -137,7 +137,7 @@ pub async fn bank_page(
         "keeps_books",
         &allowed(&session.principal, Action::KeepBooks(group_id)),
     );
-    Ok(render(&state, "bank.html", session.lang, ctx)?)
+    Ok(render(&state, "bank.html", session.lang, ctx).await?)
 }
 
 pub async fn read_passbook(

@@ -135,7 +135,7 @@ async fn list_page(
         "linkage",
         &allowed(&session.principal, Action::LinkageReports),
     );
-    render(state, "clients.html", session.lang, ctx)
+    render(state, "clients.html", session.lang, ctx).await
 }
 
 pub async fn list(
@@ -617,5 +617,5 @@ async fn client_page(
         "linkage",
         &allowed(&session.principal, Action::LinkageReports),
     );
-    render(state, "client.html", session.lang, ctx)
+    render(state, "client.html", session.lang, ctx).await
 }

@@ -100,7 +100,7 @@ pub async fn page(
         "keeps_books",
         &allowed(&session.principal, Action::KeepBooks(group_id)),
     );
-    Ok(render(&state, "funds.html", session.lang, ctx)?)
+    Ok(render(&state, "funds.html", session.lang, ctx).await?)
 }
 
 fn back(group_id: i64) -> Response {

@@ -97,5 +97,5 @@ pub async fn group_home(
         _ => Vec::new(),
     };
     ctx.insert("my_groups", &groups);
-    Ok(render(&state, "group.html", session.lang, ctx)?)
+    Ok(render(&state, "group.html", session.lang, ctx).await?)
 }

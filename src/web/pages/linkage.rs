@@ -155,7 +155,9 @@ pub async fn client_page(
     ctx.insert("timeline", &timeline);
     ctx.insert("chart", &chart);
     ctx.insert("total_outstanding", &money(report.loans_total.outstanding));
-    Ok(render(&state, "client_report.html", lang, ctx)?.into_response())
+    Ok(render(&state, "client_report.html", lang, ctx)
+        .await?
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -489,5 +491,7 @@ pub async fn program_page(
     ctx.insert("par_chart", &par_chart);
     ctx.insert("groups", &health);
     ctx.insert("standings", &crosstab.column_labels);
-    Ok(render(&state, "linkage.html", lang, ctx)?.into_response())
+    Ok(render(&state, "linkage.html", lang, ctx)
+        .await?
+        .into_response())
 }

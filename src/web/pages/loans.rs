@@ -5,7 +5,7 @@
 use super::GroupBooks;
 use crate::loans::allocation::LateFine;
 use crate::loans::portfolio::arrears;
-use crate::loans::product::{templates, LoanSettings, LoanSource, LoanStatus};
+use crate::loans::product::{LoanSettings, LoanSource, LoanStatus};
 use crate::money::Sign;
 use crate::store::{Fund, LoanApplication, Reschedule};
 use crate::web::authz::{allowed, require, Action};
@@ -74,7 +74,7 @@ pub async fn list(
         "keeps_books",
         &allowed(&session.principal, Action::KeepBooks(group_id)),
     );
-    Ok(render(&state, "loans.html", session.lang, ctx)?)
+    Ok(render(&state, "loans.html", session.lang, ctx).await?)
 }
 
 pub async fn apply(
@@ -135,45 +135,37 @@ async fn loan_in(
     scoped_loan(state, group_id, loan_id).await
 }
 
-/// Products a form may offer: the program templates, then the group's own.
+/// Products a form may offer, as `p<id>`: the program-wide products on
+/// offer, then the group's own. Retired products are not among them.
 pub(super) async fn product_choices(
     state: &AppState,
     group_id: i64,
 ) -> Result<Vec<(String, String)>, AppError> {
-    let mut products: Vec<(String, String)> = templates()
+    Ok(state
+        .store
+        .products(group_id)
+        .await?
         .into_iter()
-        .enumerate()
-        .map(|(i, t)| (format!("t{i}"), t.0.to_string()))
-        .collect();
-    products.extend(
-        state
-            .store
-            .products(group_id)
-            .await?
-            .into_iter()
-            .map(|p| (format!("p{}", p.id), p.name)),
-    );
-    Ok(products)
+        .map(|p| (format!("p{}", p.id), p.name))
+        .collect())
 }
 
-/// The product the form names: a program template (`t0`, `t1`, …) or one of
-/// the group's own products (`p<id>`).
+/// The product the form names (`p<id>`): one of those `product_choices`
+/// offers. A retired product, another group's, or anything else is refused
+/// at the field.
 pub(super) async fn chosen_product(
     state: &AppState,
     group_id: i64,
     form: &CheckedForm,
 ) -> Result<(Option<i64>, LoanSettings), AppError> {
-    let choice = form.get("product");
-    let refused = || AppError::invalid("product", "choose a loan product");
-    if let Some(i) = choice.strip_prefix('t') {
-        let i: usize = i.parse().map_err(|_| refused())?;
-        return templates()
-            .into_iter()
-            .nth(i)
-            .map(|t| (None, t.1))
-            .ok_or_else(refused);
-    }
-    let id: i64 = choice
+    let refused = || {
+        AppError::invalid(
+            "product",
+            "choose one of the loan products on offer (a retired product takes no new loans)",
+        )
+    };
+    let id: i64 = form
+        .get("product")
         .strip_prefix('p')
         .and_then(|id| id.parse().ok())
         .ok_or_else(refused)?;
@@ -307,7 +299,7 @@ pub(super) fn check_terms(
         .map_err(|e| crate::web::forms::schedule_refusal(&e))
 }
 
-/// A group's own product: a template with the group's terms, under a name.
+/// A group's own product: one on offer with the group's terms, under a name.
 pub async fn create_product(
     State(state): State<AppState>,
     Path(group_id): Path<i64>,
@@ -397,7 +389,7 @@ pub async fn show(
         "approves",
         &allowed(&session.principal, Action::Approve(group_id)),
     );
-    Ok(render(&state, "loan.html", session.lang, ctx)?)
+    Ok(render(&state, "loan.html", session.lang, ctx).await?)
 }
 
 fn back(group_id: i64, loan_id: i64) -> Response {

@@ -33,10 +33,10 @@ pub async fn login_page(
     if session.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
-    login_form(&state, lang_of(q.lang.as_deref()), None, StatusCode::OK)
+    login_form(&state, lang_of(q.lang.as_deref()), None, StatusCode::OK).await
 }
 
-fn login_form(
+async fn login_form(
     state: &AppState,
     lang: Lang,
     error: Option<String>,
@@ -47,7 +47,7 @@ fn login_form(
     ctx.insert("csrf", csrf.as_str());
     ctx.insert("error", &error);
     ctx.insert("langs", &Lang::ALL.map(|l| (l.code(), l.native_name())));
-    let html = render(state, "login.html", lang, ctx)?;
+    let html = render(state, "login.html", lang, ctx).await?;
     let mut response = (status, html).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -138,7 +138,7 @@ pub async fn login(
             ),
             other => other.to_string(),
         };
-        return login_form(&state, lang, Some(message), StatusCode::TOO_MANY_REQUESTS);
+        return login_form(&state, lang, Some(message), StatusCode::TOO_MANY_REQUESTS).await;
     }
     let owner = if member {
         let found = state.store.member_login(&account).await?;
@@ -163,7 +163,7 @@ pub async fn login(
         state.store.record_login_failure(&account_key, now).await?;
         state.store.record_login_failure(&address_key, now).await?;
         let message = crate::i18n::t(lang, "login.bad_credentials").to_string();
-        return login_form(&state, lang, Some(message), StatusCode::UNAUTHORIZED);
+        return login_form(&state, lang, Some(message), StatusCode::UNAUTHORIZED).await;
     };
     state.store.clear_login_failures(&account_key).await?;
     // A session cookie someone already had is ended: the id changes at sign-in.
@@ -207,10 +207,10 @@ pub async fn password_page(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<Response, PageError> {
-    password_form(&state, &session, None, StatusCode::OK)
+    password_form(&state, &session, None, StatusCode::OK).await
 }
 
-fn password_form(
+async fn password_form(
     state: &AppState,
     session: &Session,
     error: Option<(String, String)>,
@@ -221,7 +221,11 @@ fn password_form(
     }
     let mut ctx = crate::web::page_context(session);
     ctx.insert("error", &error);
-    Ok((status, render(state, "password.html", session.lang, ctx)?).into_response())
+    Ok((
+        status,
+        render(state, "password.html", session.lang, ctx).await?,
+    )
+        .into_response())
 }
 
 pub async fn change_password(
@@ -243,7 +247,8 @@ pub async fn change_password(
             session,
             Some(("current".into(), message)),
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        )
+        .await;
     }
     if let Err(e) = auth::check_new_password(form.get("new"), form.get("repeat")) {
         let key = match e {
@@ -260,7 +265,8 @@ pub async fn change_password(
             session,
             Some(("new".into(), message)),
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        )
+        .await;
     }
     let new = form.get("new").to_string();
     let hash = crate::web::forms::hash_secret(new).await?;

@@ -443,7 +443,7 @@ fn parse(
     (draft, errors)
 }
 
-fn form_page(
+async fn form_page(
     state: &AppState,
     session: &Session,
     b: &Books,
@@ -458,13 +458,13 @@ fn form_page(
     ctx.insert("thrift_rule", &b.books.money(b.rules.thrift_amount));
     Ok((
         status,
-        render(state, "meeting_form.html", session.lang, ctx)?,
+        render(state, "meeting_form.html", session.lang, ctx).await?,
     )
         .into_response())
 }
 
 /// The form again, 422, with each error at its field.
-fn refused_form(
+async fn refused_form(
     state: &AppState,
     form: &CheckedForm,
     b: &Books,
@@ -480,6 +480,7 @@ fn refused_form(
         Some(notice),
         StatusCode::UNPROCESSABLE_ENTITY,
     )
+    .await
 }
 
 pub async fn new_meeting(
@@ -490,7 +491,7 @@ pub async fn new_meeting(
     require(&session.principal, Action::KeepBooks(group_id))?;
     let b = Books::load(&state, group_id).await?;
     let view = FormView::fresh(&b)?;
-    form_page(&state, &session, &b, view, None, StatusCode::OK)
+    form_page(&state, &session, &b, view, None, StatusCode::OK).await
 }
 
 /// Back from the review to the form, with everything as typed.
@@ -502,7 +503,7 @@ pub async fn edit_meeting(
     require(&form.session.principal, Action::KeepBooks(group_id))?;
     let b = Books::load(&state, group_id).await?;
     let view = FormView::posted(&b, &form.fields, BTreeMap::new());
-    form_page(&state, &form.session, &b, view, None, StatusCode::OK)
+    form_page(&state, &form.session, &b, view, None, StatusCode::OK).await
 }
 
 #[derive(Serialize)]
@@ -534,7 +535,7 @@ pub async fn review_meeting(
     let b = Books::load(&state, group_id).await?;
     let (draft, errors) = parse(&b, &form.fields, form.session.lang);
     if !errors.is_empty() {
-        return refused_form(&state, &form, &b, errors);
+        return refused_form(&state, &form, &b, errors).await;
     }
     let t = draft.totals();
     let disbursed: i64 = b
@@ -570,7 +571,11 @@ pub async fn review_meeting(
     ctx.insert("held_on", &draft.held_on);
     ctx.insert("review", &review);
     ctx.insert("hidden", &hidden);
-    Ok(render(&state, "meeting_review.html", form.session.lang, ctx)?.into_response())
+    Ok(
+        render(&state, "meeting_review.html", form.session.lang, ctx)
+            .await?
+            .into_response(),
+    )
 }
 
 pub async fn save_meeting(
@@ -594,7 +599,7 @@ pub async fn save_meeting(
     let (draft, errors) = parse(&b, &form.fields, form.session.lang);
     let key = match key {
         Ok(key) if errors.is_empty() => key,
-        _ => return refused_form(&state, &form, &b, errors),
+        _ => return refused_form(&state, &form, &b, errors).await,
     };
     let recorded_by = form.session.principal.user().map(|u| u.id);
     let result = state.store.record_meeting(&draft, &key, recorded_by).await;
@@ -625,6 +630,7 @@ pub async fn save_meeting(
                 )),
                 status,
             )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -681,5 +687,7 @@ pub async fn show_meeting(
     ctx.insert("expected", &books.money(m.expected_cash));
     ctx.insert("counted", &m.counted_cash.map(|c| books.money(c)));
     ctx.insert("difference", &m.cash_difference().map(|d| books.money(d)));
-    Ok(render(&state, "meeting.html", session.lang, ctx)?.into_response())
+    Ok(render(&state, "meeting.html", session.lang, ctx)
+        .await?
+        .into_response())
 }

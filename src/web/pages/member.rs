@@ -147,7 +147,7 @@ async fn member_page(
         "loan_balance",
         &amount(books.loan_of(&member.code), books.book.currency),
     );
-    Ok(render(state, template, session.lang, ctx)?)
+    Ok(render(state, template, session.lang, ctx).await?)
 }
 
 pub async fn own_page(

@@ -250,7 +250,9 @@ pub async fn index(
     ctx.insert("until", &until);
     ctx.insert("from", &financial_year_start(until));
     ctx.insert("members", &members);
-    Ok(render(&state, "reports.html", session.lang, ctx)?.into_response())
+    Ok(render(&state, "reports.html", session.lang, ctx)
+        .await?
+        .into_response())
 }
 
 #[derive(Serialize)]
@@ -446,7 +448,9 @@ pub async fn show(
     ctx.insert("cur", book.currency.code());
     ctx.insert("query", &query);
     ctx.insert("extra", &extra_fields(&q));
-    Ok(render(&state, "report.html", session.lang, ctx)?.into_response())
+    Ok(render(&state, "report.html", session.lang, ctx)
+        .await?
+        .into_response())
 }
 
 /// Query fields besides the period that the period form must keep.
@@ -606,7 +610,9 @@ pub async fn program(
     ctx.insert("rows", &rows);
     ctx.insert("until", &p.until);
     ctx.insert("cur", currency.code());
-    Ok(render(&state, "program.html", session.lang, ctx)?.into_response())
+    Ok(render(&state, "program.html", session.lang, ctx)
+        .await?
+        .into_response())
 }
 
 /// The consolidated trial balance of all group books, for staff.
@@ -660,7 +666,9 @@ pub async fn program_trial_balance(
     ctx.insert("until", &p.until);
     ctx.insert("cur", currency.code());
     ctx.insert("consolidated", &true);
-    Ok(render(&state, "program.html", session.lang, ctx)?.into_response())
+    Ok(render(&state, "program.html", session.lang, ctx)
+        .await?
+        .into_response())
 }
 
 #[cfg(test)]

@@ -92,5 +92,5 @@ pub async fn dashboard(
     let mut ctx = page_context(&session);
     ctx.insert("groups", &rows);
     ctx.insert("today", &today);
-    Ok(render(&state, "staff.html", session.lang, ctx)?)
+    Ok(render(&state, "staff.html", session.lang, ctx).await?)
 }

@@ -131,6 +131,9 @@ async fn demo_on_postgres() {
 /// Loans as (group, member code, status, principal, schedule version),
 /// meetings as (group, date, cash in, cash out, expected, counted), and
 /// outcome records and incidents by member code (client codes are random).
+/// The demo as content: groups run side by side, so loan ids interleave
+/// differently from run to run; a business names its loans by member code
+/// and the loan's place among hers instead.
 async fn fingerprint(store: &dyn Store) -> (Vec<String>, Vec<String>) {
     let mut loans = Vec::new();
     let mut meetings = Vec::new();
@@ -138,12 +141,27 @@ async fn fingerprint(store: &dyn Store) -> (Vec<String>, Vec<String>) {
     for c in store.clients().await.unwrap() {
         member_of.insert(c.id, c.members[0].member_code.clone());
     }
+    let mut codes = HashMap::new();
+    for g in store.groups().await.unwrap() {
+        for m in store.members(g.id).await.unwrap() {
+            codes.insert(m.id, m.code);
+        }
+    }
+    let mut all_loans: Vec<_> = store.loans(None).await.unwrap();
+    all_loans.sort_by_key(|l| l.loan.id);
+    let mut nth: HashMap<i64, usize> = HashMap::new();
+    let mut label = HashMap::new();
+    for l in &all_loans {
+        let n = nth.entry(l.loan.member_id).or_default();
+        *n += 1;
+        label.insert(l.loan.id, format!("{}#{n}", codes[&l.loan.member_id]));
+    }
     for r in store.all_records().await.unwrap() {
+        let mut json = serde_json::to_value(&r.record).unwrap();
+        relabel_loans(&mut json, &label);
         loans.push(format!(
             "{} {} {}",
-            member_of[&r.client_id],
-            r.recorded_by,
-            serde_json::to_string(&r.record).unwrap()
+            member_of[&r.client_id], r.recorded_by, json
         ));
     }
     for i in store.all_incidents().await.unwrap() {
@@ -174,6 +192,29 @@ async fn fingerprint(store: &dyn Store) -> (Vec<String>, Vec<String>) {
         }
     }
     (loans, meetings)
+}
+
+/// Every `"loans": [ids]` in a record, as labels.
+fn relabel_loans(json: &mut serde_json::Value, label: &HashMap<i64, String>) {
+    match json {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if key == "loans" {
+                    if let serde_json::Value::Array(ids) = value {
+                        for id in ids.iter_mut() {
+                            if let Some(n) = id.as_i64() {
+                                *id = serde_json::Value::String(label[&n].clone());
+                            }
+                        }
+                    }
+                } else {
+                    relabel_loans(value, label);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| relabel_loans(v, label)),
+        _ => {}
+    }
 }
 
 async fn check(store: &dyn Store, summary: &DemoSummary) {

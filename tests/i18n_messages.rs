@@ -10,7 +10,8 @@ use sakhi::i18n::{is_translated, message, Lang};
 use std::path::{Path, PathBuf};
 
 /// Where page-reachable messages are written.
-const SOURCES: [&str; 11] = [
+const SOURCES: [&str; 12] = [
+    "src/program.rs",
     "src/store",
     "src/web",
     "src/money",

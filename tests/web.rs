@@ -1070,7 +1070,10 @@ async fn refused_at(res: reqwest::Response, field: &str, case: &str) {
     assert_eq!(res.status(), 422, "{case}");
     let html = res.text().await.unwrap();
     assert!(
-        html.contains(&format!("class=\"error\">{field}: ")),
+        html.contains(&format!(
+            "class=\"error\">{}: ",
+            sakhi::i18n::field_label(Lang::En, field)
+        )),
         "{case}: {field} not named in {html}"
     );
 }

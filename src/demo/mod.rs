@@ -6,7 +6,8 @@
 //! Everything goes through the `Store` API a treasurer's forms use (no raw
 //! SQL), so the demo is also a long end-to-end exercise of the books, and it
 //! ends with `verify`. The same seed gives the same groups, members, meetings
-//! and loans on every machine; only password salts and recorded-at times
+//! and loans on every machine; only password salts, recorded-at times and
+//! the numbering of loans across groups (loaded side by side)
 //! differ. The names come from `fixtures/demo.toml` and are invented.
 //!
 //! The books are followed by invented rehabilitation and livelihood records

@@ -321,7 +321,7 @@ async fn story(w: &World, sqlite_dir: Option<&Path>) {
         let (status, _, body) = post(&c, format!("{url}/records/{kind}"), &form).await;
         assert_eq!(status, 422, "{kind}/{field}: {body}");
         assert!(
-            body.contains(field),
+            body.contains(&sakhi::i18n::field_label(sakhi::i18n::Lang::En, field)),
             "{kind}: the message names {field}: {body}"
         );
         assert!(!body.contains("secret"), "a refusal never repeats the text");

@@ -212,12 +212,16 @@ pub async fn localize(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let headers = request.headers().clone();
+    // Only the cookies say whose session it is; keep them, not every header.
+    let mut cookies = axum::http::HeaderMap::new();
+    for value in request.headers().get_all(header::COOKIE) {
+        cookies.append(header::COOKIE, value.clone());
+    }
     let mut response = next.run(request).await;
     let Some(page) = response.extensions_mut().remove::<ErrorPage>() else {
         return response;
     };
-    let lang = super::session::lang_of(&state, &headers).await;
+    let lang = super::session::lang_of(&state, &cookies).await;
     if lang != Lang::En {
         *response.body_mut() = axum::body::Body::from(page.html(lang));
         response.headers_mut().remove(header::CONTENT_LENGTH);

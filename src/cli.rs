@@ -66,6 +66,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Copy the live SQLite database to a new file while the server keeps
+    /// writing; the copy opens and passes `verify`. Never overwrites a file.
+    /// For PostgreSQL use pg_dump (README, "Backup and restore").
+    Backup {
+        /// The new file to write; refused if anything is already there.
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+    },
     /// Run the web server.
     Serve {
         /// Address to listen on, host:port (default 127.0.0.1:8080).
@@ -173,6 +181,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Backup { path } => {
+            let config = Config::resolve(cli.overrides(None))?;
+            Ok(backup(&config, path).await)
         }
         Command::Serve {
             bind,
@@ -283,6 +295,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(command) => {
             bench::run(command).await?;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `sakhi backup PATH`: a refusal (PostgreSQL, an existing PATH) exits 2
+/// like a bad flag; a failure to read or write exits 1.
+async fn backup(config: &Config, path: &Path) -> ExitCode {
+    // PostgreSQL is answered without connecting: the advice does not depend
+    // on the server being up.
+    if store::is_postgres_url(&config.database_url) {
+        eprintln!("sakhi backup: {}", store::postgres::BACKUP_ADVICE);
+        return ExitCode::from(2);
+    }
+    let result = match store::connect(&config.database_url).await {
+        Ok(store) => store.backup(path).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(bytes) => {
+            println!(
+                "backed up {} to {} ({bytes} bytes); check the copy with: \
+                 sakhi --database-url sqlite:{} verify",
+                config.redacted_database_url(),
+                path.display(),
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e @ store::StoreError::Invalid(_)) => {
+            eprintln!("sakhi backup: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("sakhi backup: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The `sakhi` binary as a newcomer runs it.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -474,4 +476,210 @@ fn serve_refuses_sealed_records_without_the_key_that_sealed_them() {
     // Pointing at the key where it now lives works again.
     serve_outcome(sakhi(dir.path()).env("SAKHI_IDENTITY_KEY_FILE", &elsewhere))
         .expect("serves with the key file named");
+}
+
+/// Repayments through the served API until `stop`, counting the ones the
+/// server acknowledged.
+async fn keep_repaying(
+    base: String,
+    token: String,
+    loans: Vec<i64>,
+    worker: usize,
+    acknowledged: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::Ordering;
+    let client = reqwest::Client::new();
+    let mut i = 0;
+    while !stop.load(Ordering::SeqCst) {
+        let res = client
+            .post(format!(
+                "{base}/api/v1/loans/{}/repayments",
+                loans[(worker + i) % loans.len()]
+            ))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "amount": "1.25",
+                "idempotency_key": format!("live-{worker}-{i}"),
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        acknowledged.fetch_add(1, Ordering::SeqCst);
+        i += 1;
+    }
+}
+
+async fn repayments_in(url: &str) -> usize {
+    let store = sakhi::store::connect(url).await.unwrap();
+    let mut n = 0;
+    for book in store.books().await.unwrap() {
+        n += store
+            .journal(book.id, None, None)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.idempotency_key.starts_with("live-"))
+            .count();
+    }
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_copies_a_live_sqlite_database_while_the_server_writes() {
+    use common::server::{assert_verify_passes, lending, run, Server};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("live.db").display());
+    let books = {
+        let store = sakhi::store::open(&url).await.unwrap();
+        lending(store.as_ref(), 4).await
+    };
+    let server = Server::start(dir.path(), &url);
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            tokio::spawn(keep_repaying(
+                server.base.clone(),
+                books.token.clone(),
+                books.loans.clone(),
+                w,
+                acknowledged.clone(),
+                stop.clone(),
+            ))
+        })
+        .collect();
+    while acknowledged.load(Ordering::SeqCst) < 40 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // The backup runs while the four writers keep posting.
+    let before = acknowledged.load(Ordering::SeqCst);
+    let backup = dir.path().join("backups").join("sakhi-copy.db");
+    std::fs::create_dir(backup.parent().unwrap()).unwrap();
+    let out = {
+        let (dir, url, backup) = (dir.path().to_path_buf(), url.clone(), backup.clone());
+        tokio::task::spawn_blocking(move || run(&dir, &url, &["backup", backup.to_str().unwrap()]))
+            .await
+            .unwrap()
+    };
+    let during = acknowledged.load(Ordering::SeqCst);
+    while acknowledged.load(Ordering::SeqCst) < during + 20 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.store(true, Ordering::SeqCst);
+    for w in writers {
+        w.await.unwrap();
+    }
+    drop(server);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("sakhi-copy.db"), "{stdout}");
+    let copy_url = format!("sqlite:{}", backup.display());
+    assert_verify_passes(dir.path(), &copy_url);
+    assert_verify_passes(dir.path(), &url);
+    // A snapshot from the middle of the writing: everything acknowledged
+    // before it began, less than everything written by the end.
+    let in_copy = repayments_in(&copy_url).await;
+    let in_live = repayments_in(&url).await;
+    assert!(in_copy >= before, "{in_copy} in the copy, {before} before");
+    assert!(in_copy < in_live, "{in_copy} in the copy, {in_live} live");
+    // Nothing half-written left beside it.
+    let names: Vec<String> = std::fs::read_dir(backup.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".sakhi-backup-"))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+
+    // A second backup to the same name is refused and the first is kept.
+    let kept = std::fs::read(&backup).unwrap();
+    let out = run(dir.path(), &url, &["backup", backup.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert_eq!(std::fs::read(&backup).unwrap(), kept);
+    // So is a database that is not there (rather than creating an empty one).
+    let missing = format!("sqlite:{}", dir.path().join("nope.db").display());
+    let out = run(dir.path(), &missing, &["backup", "elsewhere.db"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.path().join("nope.db").exists());
+    assert!(!dir.path().join("elsewhere.db").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_names_pg_dump_for_postgres_and_the_readme_restore_drill_passes() {
+    use common::server::{assert_verify_passes, lending, run};
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = db.cluster.create_database("drill_source").unwrap();
+    let store = sakhi::store::open(&url).await.unwrap();
+    lending(store.as_ref(), 3).await;
+
+    let out = run(dir.path(), &url, &["backup", "sakhi.dump"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("pg_dump -Fc"), "{stderr}");
+    assert!(stderr.contains("\"Backup and restore\""), "{stderr}");
+    assert!(!dir.path().join("sakhi.dump").exists());
+    let readme = include_str!("../README.md");
+    assert!(readme.contains("## Backup and restore"));
+
+    // The drill as the README gives it, with the cluster's own tools.
+    let tool = |name: &str| {
+        let mut cmd = Command::new(db.cluster.bin_dir().join(name));
+        cmd.current_dir(dir.path());
+        cmd
+    };
+    let dump = dir.path().join("sakhi.dump");
+    let status = tool("pg_dump")
+        .args(["-Fc", "--file"])
+        .arg(&dump)
+        .arg(&url)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = tool("createdb")
+        .arg("-h")
+        .arg(db.cluster.socket_dir())
+        .args(["-p", &db.cluster.port().to_string()])
+        .args([
+            "-U",
+            sakhi::store::pg_cluster::SUPERUSER,
+            "sakhi_restore_drill",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let restored = db.cluster.url("sakhi_restore_drill");
+    let out = tool("pg_restore")
+        .args(["--no-owner", "--dbname", &restored])
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_verify_passes(dir.path(), &restored);
+    let copy = sakhi::store::open(&restored).await.unwrap();
+    for book in store.books().await.unwrap() {
+        assert_eq!(
+            copy.trial_balance(book.id, None).await.unwrap(),
+            store.trial_balance(book.id, None).await.unwrap()
+        );
+    }
+    assert_eq!(
+        copy.verify().await.unwrap().entries,
+        store.verify().await.unwrap().entries
+    );
 }

@@ -82,7 +82,12 @@ impl From<sqlx::Error> for StoreError {
                     .into(),
             );
         }
-        if names("client_members_member_unique", "client_members.member_id") {
+        // Linking a member to the client she is already linked to trips the
+        // primary key first on PostgreSQL; SQLite's message for it names
+        // `client_members.member_id` too, so both backends answer alike.
+        if names("client_members_member_unique", "client_members.member_id")
+            || constraint == "client_members_pkey"
+        {
             return StoreError::Duplicate(
                 "this member account is already linked to a client".into(),
             );

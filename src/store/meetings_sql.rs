@@ -427,6 +427,12 @@ macro_rules! impl_meeting_store {
                     .bind(passbook_date)
                     .fetch_one(&mut *tx)
                     .await?;
+                    // The bank page shows the passbook less the books: a
+                    // reading so far from them that the difference cannot
+                    // be held is refused here, not overflowed there.
+                    if passbook_balance.checked_sub(books).is_none() {
+                        return Err(StoreError::Overflow);
+                    }
                     let (id,): (i64,) = sqlx::query_as(
                         "INSERT INTO bank_readings (group_id, passbook_date, passbook_balance, books, \
                          recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",

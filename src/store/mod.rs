@@ -172,6 +172,11 @@ pub trait Store:
 
     /// Recomputes and cross-checks everything that is maintained or promised.
     async fn verify(&self) -> StoreResult<VerifyReport>;
+
+    /// A consistent copy of the live database in a new file (SQLite), taken
+    /// while others keep writing; returns its size in bytes. Never
+    /// overwrites a file. PostgreSQL refuses, naming `pg_dump`.
+    async fn backup(&self, target: &std::path::Path) -> StoreResult<u64>;
 }
 
 /// When a commit is on disk.
@@ -203,6 +208,23 @@ pub async fn open_with(url: &str, durability: Durability) -> StoreResult<Arc<dyn
     };
     store.migrate().await?;
     Ok(store)
+}
+
+/// Connects to the database a URL names without applying migrations: for
+/// commands that must not change it (a backup copies it as it is). A SQLite
+/// file that does not exist is an error here, not a new database.
+pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if is_postgres_url(url) {
+        return Ok(Arc::new(postgres::PgStore::connect(url).await?));
+    }
+    let path = sqlite::sqlite_path(url);
+    if !path.is_file() {
+        return Err(StoreError::Invalid(format!(
+            "no SQLite database at {}",
+            path.display()
+        )));
+    }
+    Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
 }
 
 pub fn is_postgres_url(url: &str) -> bool {

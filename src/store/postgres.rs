@@ -5,6 +5,10 @@ use std::str::FromStr;
 use std::time::Duration;
 use tokio::sync::MutexGuard;
 
+/// Why `sakhi backup` does not copy a PostgreSQL database, and what to do.
+pub const BACKUP_ADVICE: &str = "sakhi backup copies SQLite databases only; back up \
+     PostgreSQL with pg_dump -Fc (see \"Backup and restore\" in the README)";
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PgStore {
@@ -34,6 +38,12 @@ impl PgStore {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// PostgreSQL has its own consistent online backup, `pg_dump`, which
+    /// runs where the database is and needs no copy of the files here.
+    async fn backup_into(&self, _target: &std::path::Path) -> super::StoreResult<u64> {
+        Err(super::StoreError::Invalid(BACKUP_ADVICE.into()))
     }
 
     /// PostgreSQL orders concurrent writers itself (row locks on the balances

@@ -646,6 +646,10 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn backup(&self, target: &std::path::Path) -> StoreResult<u64> {
+                self.backup_into(target).await
+            }
+
             async fn create_program_book(&self, name: &str, currency: Currency) -> StoreResult<Book> {
                 let (_guard, mut tx) = self.begin_write().await?;
                 let book = Self::insert_book(&mut tx, BookKind::Program, name, currency).await?;

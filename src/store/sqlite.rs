@@ -64,6 +64,57 @@ impl SqliteStore {
         &self.pool
     }
 
+    /// A consistent copy of the live database in a new file at `target`;
+    /// returns its size in bytes. `VACUUM INTO` reads one snapshot in a read
+    /// transaction, so writers (a running server) carry on meanwhile and the
+    /// copy holds every transaction committed before it began and none after.
+    /// The copy is written to a temporary file beside `target`, flushed to
+    /// disk and only then linked into place, refusing an existing file: an
+    /// interrupted backup never leaves half a database under the name, and a
+    /// backup never overwrites anything (least of all an older backup).
+    async fn backup_into(&self, target: &Path) -> super::StoreResult<u64> {
+        use super::StoreError;
+        let refused = |what: String| StoreError::Invalid(format!("{}: {what}", target.display()));
+        if target.symlink_metadata().is_ok() {
+            return Err(refused(
+                "already exists; a backup never overwrites a file, choose a new name".into(),
+            ));
+        }
+        let folder = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let io = |e: std::io::Error| refused(e.to_string());
+        let temp = tempfile::Builder::new()
+            .prefix(".sakhi-backup-")
+            .tempfile_in(folder)
+            .map_err(io)?;
+        let temp_path = temp
+            .path()
+            .to_str()
+            .ok_or_else(|| refused("the folder's name is not valid UTF-8".into()))?
+            .to_string();
+        // SQLite accepts an empty file as the target of VACUUM INTO.
+        sqlx::query("VACUUM INTO $1")
+            .bind(&temp_path)
+            .execute(&self.pool)
+            .await?;
+        temp.as_file().sync_all().map_err(io)?;
+        let size = temp.as_file().metadata().map_err(io)?.len();
+        temp.persist_noclobber(target)
+            .map_err(|e| match e.error.kind() {
+                std::io::ErrorKind::AlreadyExists => {
+                    refused("appeared while the backup was being written; it was left alone".into())
+                }
+                _ => io(e.error),
+            })?;
+        // The new name must survive a power cut too.
+        std::fs::File::open(folder)
+            .and_then(|dir| dir.sync_all())
+            .map_err(io)?;
+        Ok(size)
+    }
+
     async fn begin_write(&self) -> super::StoreResult<(Option<MutexGuard<'_, ()>>, Tx)> {
         let guard = self.write_lock.lock().await;
         // IMMEDIATE takes the write lock at BEGIN, so a transaction that reads

@@ -47,6 +47,22 @@ impl FromRequestParts<AppState> for ApiCaller {
     }
 }
 
+/// The id in an API path. One that is not a number, or is beyond what an
+/// id can be, names nothing: the JSON 404 of any unknown id, not axum's
+/// plain-text 400 in a shape no API client expects.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| Id(id))
+            .map_err(|_| AppError::NotFound)
+    }
+}
+
 /// A JSON object body; anything else is a 422 that says what was wrong.
 pub struct Body(pub Map<String, Value>);
 
@@ -60,11 +76,46 @@ impl FromRequest<AppState> for Body {
             .await
             .map_err(|_| AppError::invalid("body", "at most 256 KB of JSON"))?;
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(Body(map)),
+            Ok(Value::Object(map)) => match nul_in(&map) {
+                // PostgreSQL cannot store NUL in text (SQLite can): refused
+                // here, the API answers the same on both backends.
+                Some(field) => Err(AppError::invalid(
+                    &field,
+                    "must not contain the NUL character (U+0000)",
+                )),
+                None => Ok(Body(map)),
+            },
             Ok(_) => Err(AppError::invalid("body", "a JSON object is expected")),
             Err(e) => Err(AppError::invalid("body", format!("not valid JSON: {e}"))),
         }
     }
+}
+
+/// Where in a JSON object a NUL character is, if anywhere, named the way
+/// refusals name fields: `label`, `members[0].thrift`.
+fn nul_in(map: &Map<String, Value>) -> Option<String> {
+    fn at(value: &Value, path: String) -> Option<String> {
+        match value {
+            Value::String(s) if s.contains('\0') => Some(path),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| at(v, format!("{path}[{i}]"))),
+            Value::Object(map) => within(map, &format!("{path}.")),
+            _ => None,
+        }
+    }
+    fn within(map: &Map<String, Value>, prefix: &str) -> Option<String> {
+        map.iter().find_map(|(k, v)| {
+            let path = format!("{prefix}{}", k.replace('\0', ""));
+            if k.contains('\0') {
+                Some(path)
+            } else {
+                at(v, path)
+            }
+        })
+    }
+    within(map, "")
 }
 
 impl Body {
@@ -245,7 +296,8 @@ pub fn router() -> Router<AppState> {
     router.fallback(api_not_found)
 }
 
-async fn api_not_found() -> AppError {
+/// Anything under `/api/v1` that is not a route: the API's JSON 404.
+pub async fn api_not_found() -> AppError {
     AppError::NotFound
 }
 
@@ -352,7 +404,7 @@ async fn groups(
 async fn group(
     State(state): State<AppState>,
     ApiCaller(p): ApiCaller,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Json<Value>, AppError> {
     require(&p, Action::ReadGroup(id))?;
     let b = GroupBooks::load(&state, id).await?;
@@ -369,7 +421,7 @@ async fn group(
 async fn members(
     State(state): State<AppState>,
     ApiCaller(p): ApiCaller,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Json<Value>, AppError> {
     require(&p, Action::ReadGroup(id))?;
     let b = GroupBooks::load(&state, id).await?;
@@ -410,7 +462,7 @@ fn loan_json(l: &crate::store::LoanWithState, units: u32, today: NaiveDate) -> V
 async fn loans(
     State(state): State<AppState>,
     ApiCaller(p): ApiCaller,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Json<Value>, AppError> {
     require(&p, Action::ReadGroup(id))?;
     let book = super::pages::book_of(&state, id).await?;
@@ -428,7 +480,7 @@ async fn loans(
 async fn loan(
     State(state): State<AppState>,
     ApiCaller(p): ApiCaller,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Json<Value>, AppError> {
     let l = state.store.loan(id).await?;
     require(&p, Action::ReadGroup(l.loan.group_id)).map_err(|_| AppError::NotFound)?;
@@ -453,7 +505,7 @@ async fn loan(
 async fn balances(
     State(state): State<AppState>,
     ApiCaller(p): ApiCaller,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Json<Value>, AppError> {
     let member = state.store.member(id).await?;
     require_member(&p, &member)?;
@@ -479,7 +531,7 @@ async fn balances(
 async fn repay(
     State(state): State<AppState>,
     ApiCaller(p): ApiCaller,
-    Path(id): Path<i64>,
+    Id(id): Id,
     body: Body,
 ) -> Result<Response, AppError> {
     let l = state.store.loan(id).await?;
@@ -523,7 +575,7 @@ async fn repay(
 async fn meetings(
     State(state): State<AppState>,
     ApiCaller(p): ApiCaller,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Json<Value>, AppError> {
     require(&p, Action::ReadGroup(id))?;
     let list = state.store.meetings(id, 50).await?;
@@ -619,7 +671,7 @@ fn lines_of(body: &Body, currency: crate::money::Currency) -> Result<Vec<MemberL
 async fn record_meeting(
     State(state): State<AppState>,
     ApiCaller(p): ApiCaller,
-    Path(id): Path<i64>,
+    Id(id): Id,
     body: Body,
 ) -> Result<Response, AppError> {
     require(&p, Action::KeepBooks(id))?;
@@ -733,7 +785,7 @@ async fn issue_token(
 async fn revoke_token(
     State(state): State<AppState>,
     ApiCaller(p): ApiCaller,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<StatusCode, AppError> {
     admin(&p)?;
     state.store.revoke_api_token(id).await?;

@@ -27,6 +27,27 @@ impl From<crate::outcomes::OutcomeError> for AppError {
     }
 }
 
+/// Refuses a form with a NUL character in any field's name or value, naming
+/// the field. PostgreSQL cannot store NUL in text (SQLite can): refused here,
+/// at the edge, a form gets the same 422 on both backends instead of a 500
+/// from deep in the database.
+pub fn refuse_nul(fields: &[(String, String)]) -> Result<(), AppError> {
+    match fields
+        .iter()
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        Some((name, _)) => {
+            let name = name.replace('\0', "");
+            let field = if name.is_empty() { "form" } else { &name };
+            Err(AppError::invalid(
+                field,
+                "must not contain the NUL character (U+0000)",
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
 /// A date field that is today when left empty and never in the future.
 pub fn past_date(form: &CheckedForm, name: &str) -> Result<NaiveDate, AppError> {
     let text = form.get(name).trim();

@@ -267,6 +267,9 @@ pub fn app(state: AppState) -> Router {
             get(reports::program_trial_balance),
         )
         .nest("/api/v1", api::router())
+        // The nest's fallback does not see `/api/v1/` itself (its tail is
+        // empty); an API client there gets the API's JSON 404, not a page.
+        .route("/api/v1/", axum::routing::any(api::api_not_found))
         .route("/health", get(health))
         .route("/static/style.css", get(stylesheet))
         .fallback(not_found)

@@ -235,6 +235,7 @@ impl FromRequest<AppState> for CheckedForm {
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
         session.check_csrf(presented)?;
+        super::forms::refuse_nul(&fields)?;
         Ok(CheckedForm { session, fields })
     }
 }

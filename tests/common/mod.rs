@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod server;
 pub mod web_world;
 
 use chrono::NaiveDate;

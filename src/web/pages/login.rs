@@ -115,6 +115,7 @@ pub async fn login(
     if !equal(&expected, presented) {
         return Err(AppError::Csrf.into());
     }
+    crate::web::forms::refuse_nul(&fields)?;
     let member = field(&fields, "kind") == "member";
     let (account, secret) = if member {
         (

@@ -230,8 +230,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::resolve(cli.overrides(None))?;
             // A demo that fails is started again in a new database, so its
             // many commits need not each wait for the disk.
-            let store =
-                store::open_with(&config.database_url, store::Durability::Relaxed).await?;
+            let store = store::open_with(&config.database_url, store::Durability::Relaxed).await?;
             let fresh = store.groups().await?.is_empty();
             let identity_key = demo_or_configured_key(&config, fresh)?;
             let options = crate::demo::DemoOptions {
@@ -245,8 +244,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..crate::demo::DemoOptions::default()
             };
             let bar = crate::progress::Bar::new();
-            let summary =
-                crate::demo::load_demo_with(store.as_ref(), &options, &bar).await?;
+            let summary = crate::demo::load_demo_with(store.as_ref(), &options, &bar).await?;
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }

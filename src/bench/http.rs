@@ -9,7 +9,9 @@
 //! on the database afterwards.
 
 use super::database::{Database, Kind};
-use super::stats::{ms, verdict_at_least, verdict_below, vm_hwm_kib, Latency};
+use super::stats::{
+    cpu_ticks, ms, verdict_at_least, verdict_below, vm_hwm_kib, Latency, TICKS_PER_SECOND,
+};
 use super::BenchBackend;
 use crate::groups::{NewGroup, NewMember};
 use crate::i18n::Lang;
@@ -96,6 +98,10 @@ struct Figures {
     elapsed: Duration,
     tally: Tally,
     peak_rss_kib: Option<u64>,
+    /// CPU seconds the server and this process (the load generator) used
+    /// during the load.
+    server_cpu: Option<f64>,
+    client_cpu: Option<f64>,
     entries_before: i64,
     verify: store::VerifyReport,
 }
@@ -131,6 +137,7 @@ async fn run_one(db: &Database, args: &HttpBenchArgs) -> anyhow::Result<Figures>
         loans: books.loans,
         connections: args.connections,
     });
+    let cpu_before = (server.cpu_ticks(), own_cpu_ticks());
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
     let workers: Vec<_> = (0..args.connections)
@@ -141,6 +148,12 @@ async fn run_one(db: &Database, args: &HttpBenchArgs) -> anyhow::Result<Figures>
         tally.merge(w.await?);
     }
     let elapsed = started.elapsed();
+    let cpu_after = (server.cpu_ticks(), own_cpu_ticks());
+    let seconds = |before: Option<u64>, after: Option<u64>| {
+        Some(after?.checked_sub(before?)? as f64 / TICKS_PER_SECOND)
+    };
+    let server_cpu = seconds(cpu_before.0, cpu_after.0);
+    let client_cpu = seconds(cpu_before.1, cpu_after.1);
     // Read before the server is stopped: the figure goes with the process.
     let peak_rss_kib = server.peak_rss_kib();
     server.stop();
@@ -152,6 +165,8 @@ async fn run_one(db: &Database, args: &HttpBenchArgs) -> anyhow::Result<Figures>
         elapsed,
         tally,
         peak_rss_kib,
+        server_cpu,
+        client_cpu,
         entries_before,
         verify,
     })
@@ -208,6 +223,16 @@ impl Figures {
                 );
             }
             None => println!("  server peak RSS           not available (no /proc/<pid>/status)"),
+        }
+        if let (Some(server), Some(client)) = (self.server_cpu, self.client_cpu) {
+            let wall = self.elapsed.as_secs_f64().max(f64::MIN_POSITIVE);
+            let per_request = server * 1_000.0 / (t.completed().max(1) as f64);
+            println!(
+                "  CPU during the load       server {server:.1} s ({:.0}% of a core, {per_request:.2} ms \
+                 a request), load generator {client:.1} s ({:.0}%); PostgreSQL's own processes not counted",
+                server / wall * 100.0,
+                client / wall * 100.0
+            );
         }
         let posted = self.verify.entries - self.entries_before;
         println!(
@@ -428,6 +453,10 @@ impl Server {
         vm_hwm_kib(&status)
     }
 
+    fn cpu_ticks(&self) -> Option<u64> {
+        cpu_ticks(&std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?)
+    }
+
     fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
@@ -451,6 +480,11 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// This process's CPU time in clock ticks, when `/proc` tells it.
+fn own_cpu_ticks() -> Option<u64> {
+    cpu_ticks(&std::fs::read_to_string("/proc/self/stat").ok()?)
 }
 
 type Connection = SendRequest<Full<Bytes>>;

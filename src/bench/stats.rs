@@ -90,6 +90,22 @@ pub fn verdict_below(measured: f64, goal: f64) -> String {
     }
 }
 
+/// User plus system CPU time, in clock ticks, from the text of
+/// `/proc/<pid>/stat` (fields 14 and 15). The fields are counted after the
+/// last `)`, since the command name in parentheses may hold spaces.
+pub fn cpu_ticks(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // `rest` starts at field 3 (the state), so field n is at index n - 3.
+    let utime = fields.get(11)?.parse::<u64>().ok()?;
+    let stime = fields.get(12)?.parse::<u64>().ok()?;
+    utime.checked_add(stime)
+}
+
+/// Clock ticks per second in `/proc` figures: `USER_HZ`, 100 on Linux
+/// whatever the kernel's own tick rate.
+pub const TICKS_PER_SECOND: f64 = 100.0;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +176,15 @@ mod tests {
         assert_eq!(verdict_below(49.9, 50.0), "met");
         assert_eq!(verdict_below(50.0, 50.0), "MISSED (1.0x the goal)");
         assert_eq!(verdict_below(125.0, 50.0), "MISSED (2.5x the goal)");
+    }
+
+    #[test]
+    fn cpu_time_is_user_plus_system_ticks_counted_after_the_name() {
+        let stat = "4242 (sakhi serve) S 1 4242 4242 0 -1 4194560 900 0 0 0 \
+                    1234 56 0 0 20 0 9 0 100 912340000 12800 18446744073709551615";
+        assert_eq!(cpu_ticks(stat), Some(1_290));
+        assert_eq!(cpu_ticks("4242 (sakhi) S 1 2 3"), None);
+        assert_eq!(cpu_ticks("no parentheses here"), None);
     }
 
     #[test]

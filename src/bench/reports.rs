@@ -1,0 +1,445 @@
+//! `sakhi bench reports`: how long the reports take on demo books.
+//!
+//! Demo books (`crate::demo`) are loaded into a throwaway database, which is
+//! then opened with the normal durable settings, as a server opens it. Each
+//! report is timed as its page computes it (median of `--runs`): one group's
+//! trial balance, the program's consolidated trial balance, PAR30 and
+//! arrears of every active loan, the program linkage report and the member
+//! page, the last two through the real router in process (signed in as the
+//! demo staff user and a demo member), so they include templates and every
+//! query but no network. Then the books are exported as for
+//! `sakhi export hledger`, and hledger and ledger, where installed, are
+//! timed reading the journal.
+
+use super::database::{Database, Kind};
+use super::stats::{median, ms, verdict_below, Latency};
+use super::BenchBackend;
+use crate::loans::portfolio::{arrears, par_and_ageing};
+use crate::loans::product::LoanStatus;
+use crate::store::{self, Durability, Store};
+use crate::web::session::{LOGIN_COOKIE, SESSION_COOKIE};
+use anyhow::{ensure, Context};
+use axum::body::Body;
+use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::Router;
+use chrono::NaiveDate;
+use clap::Args;
+use http_body_util::BodyExt;
+use std::future::Future;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+const GROUP_TB_GOAL_MS: f64 = 5.0;
+const PROGRAM_PAR_GOAL_MS: f64 = 200.0;
+const MEMBER_PAGE_GOAL_MS: f64 = 2.0;
+/// hledger and ledger take seconds on a large journal: fewer runs of them.
+const MAX_TOOL_RUNS: usize = 3;
+
+#[derive(Debug, Args)]
+pub struct ReportsBenchArgs {
+    #[arg(long, value_enum, default_value = "all")]
+    pub backend: BenchBackend,
+    /// Demo groups to load (1,000 takes about 20 minutes on a small machine).
+    #[arg(long, default_value_t = 100)]
+    pub groups: u32,
+    /// Weekly meetings per group.
+    #[arg(long, default_value_t = 156)]
+    pub weeks: u32,
+    /// Runs of each report; the median is printed.
+    #[arg(long, default_value_t = 7)]
+    pub runs: usize,
+    /// Requests for the member page (median and p99 are printed).
+    #[arg(long, default_value_t = 500)]
+    pub requests: usize,
+    /// Use this empty PostgreSQL database instead of starting a throwaway
+    /// cluster. Its tables are written to: never point this at real books.
+    #[arg(long, env = "SAKHI_BENCH_POSTGRES_URL")]
+    pub postgres_url: Option<String>,
+}
+
+pub async fn reports(args: &ReportsBenchArgs) -> anyhow::Result<()> {
+    ensure!(args.runs > 0, "--runs must be at least 1");
+    ensure!(args.requests > 0, "--requests must be at least 1");
+    println!(
+        "sakhi bench reports: demo books of {} groups x {} weekly meetings; median of {} runs",
+        args.groups, args.weeks, args.runs
+    );
+    for kind in Kind::of(args.backend) {
+        let Some(db) =
+            Database::provision(kind, args.postgres_url.as_deref(), "sakhi_bench_reports")?
+        else {
+            continue;
+        };
+        println!("{}:", db.label);
+        run_one(&db, args).await?;
+    }
+    Ok(())
+}
+
+async fn run_one(db: &Database, args: &ReportsBenchArgs) -> anyhow::Result<()> {
+    // The pages date their reports in local time; so does the demo here.
+    let today = chrono::Local::now().date_naive();
+    let key = Arc::new(crate::crypto::IdentityKey::generate()?);
+    {
+        // The load is many commits that a failed run starts again: they
+        // need not each wait for the disk (as `sakhi demo` does).
+        let loader = store::open_with(&db.url, Durability::Relaxed).await?;
+        let options = crate::demo::DemoOptions {
+            groups: args.groups,
+            weeks: args.weeks,
+            identity_key: Some(key.clone()),
+            ..crate::demo::DemoOptions::new(today)
+        };
+        let summary =
+            crate::demo::load_demo_with(loader.as_ref(), &options, &crate::progress::Bar::new())
+                .await?;
+        println!(
+            "  demo books                {} groups, {} members, {} loans, {} journal entries, \
+             {} clients (loaded in {:.0} s)",
+            summary.groups,
+            summary.members,
+            summary.loans,
+            summary.entries,
+            summary.outcomes.clients,
+            summary.elapsed.as_secs_f64()
+        );
+    }
+    let store = store::open(&db.url).await?;
+    // A plain reference is copied into each timed future.
+    let s: &dyn Store = store.as_ref();
+    let runs = args.runs;
+
+    // One group's trial balance: the current one reads maintained balances;
+    // the report page's (as of a date) sums postings.
+    let groups = s.groups().await?;
+    let group = groups.first().context("the demo made no groups")?;
+    let book = group.book_id;
+    let (tb_now, tb) = timed(
+        runs,
+        || async move { Ok(s.trial_balance(book, None).await?) },
+    )
+    .await?;
+    let (tb_as_of, _) = timed(runs, || async move {
+        Ok(s.trial_balance(book, Some(today)).await?)
+    })
+    .await?;
+    println!(
+        "  one group's TB, current   {:>10} ms   goal < {GROUP_TB_GOAL_MS:.0} ms: {}  ({} accounts)",
+        ms_of(tb_now),
+        verdict_below(as_ms(tb_now), GROUP_TB_GOAL_MS),
+        tb.lines.len()
+    );
+    println!(
+        "  one group's TB, as of day {:>10} ms   goal < {GROUP_TB_GOAL_MS:.0} ms: {}  (the report page's)",
+        ms_of(tb_as_of),
+        verdict_below(as_ms(tb_as_of), GROUP_TB_GOAL_MS)
+    );
+
+    // The program's consolidated trial balance, as its page builds it: each
+    // group's as of today, added up.
+    let (program_tb, lines) = timed(runs, || program_trial_balance(s, today)).await?;
+    println!(
+        "  program TB (consolidated) {:>10} ms   ({} books as of today, {lines} lines; one \
+         query per book)",
+        ms_of(program_tb),
+        groups.len()
+    );
+
+    // PAR30 and arrears of every active loan: one read of every loan, then
+    // the arithmetic.
+    let (read, loans) = timed(runs, || async move { Ok(s.loans(None).await?) }).await?;
+    let every = loans.as_slice();
+    let (compute, (active, overdue, par30)) =
+        timed(runs, || async move { Ok(par_of(every, today)) }).await?;
+    let (par_total, _) = timed(runs, || async move {
+        let loans = s.loans(None).await?;
+        Ok(par_of(&loans, today))
+    })
+    .await?;
+    println!(
+        "  program PAR30 + arrears   {:>10} ms   goal < {PROGRAM_PAR_GOAL_MS:.0} ms: {}  (read {} ms \
+         + compute {} ms; {active} active of {} loans, {overdue} overdue, PAR30 {par30:.4})",
+        ms_of(par_total),
+        verdict_below(as_ms(par_total), PROGRAM_PAR_GOAL_MS),
+        ms_of(read),
+        ms_of(compute),
+        loans.len()
+    );
+
+    // The pages, through the router in process.
+    let mut state = crate::web::AppState::new(store.clone())?;
+    state.identity_key = Some(key);
+    let router = crate::web::app(state);
+    let staff = sign_in(
+        &router,
+        &[
+            ("kind", "staff"),
+            ("username", "staff"),
+            ("password", crate::demo::DEMO_PASSWORD),
+        ],
+    )
+    .await
+    .context("signing in as the demo staff user")?;
+    let (linkage_html, size) = timed(runs, || get_ok(&router, "/reports/linkage", &staff)).await?;
+    let (linkage_csv, _) = timed(runs, || {
+        get_ok(&router, "/reports/linkage?format=csv", &staff)
+    })
+    .await?;
+    println!(
+        "  program linkage report    {:>10} ms   (page, {} KB; CSV {} ms; every client, \
+         each read access-logged)",
+        ms_of(linkage_html),
+        size / 1024,
+        ms_of(linkage_csv)
+    );
+
+    let member = s
+        .members(group.id)
+        .await?
+        .into_iter()
+        .next()
+        .context("the demo group has no members")?;
+    let her = sign_in(
+        &router,
+        &[
+            ("kind", "member"),
+            ("code", member.code.as_str()),
+            ("pin", crate::demo::DEMO_PIN),
+        ],
+    )
+    .await
+    .with_context(|| format!("signing in as demo member {}", member.code))?;
+    let mut samples = Vec::with_capacity(args.requests);
+    for _ in 0..args.requests {
+        let started = Instant::now();
+        get_ok(&router, "/me", &her).await?;
+        samples.push(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+    }
+    if let Some(l) = Latency::of(&mut samples) {
+        println!(
+            "  member page /me           {:>10} ms   goal < {MEMBER_PAGE_GOAL_MS:.0} ms: {} (median; \
+             p99 {} ms, max {} ms over {} requests)",
+            ms(l.p50),
+            verdict_below(l.p50 as f64 / 1_000.0, MEMBER_PAGE_GOAL_MS),
+            ms(l.p99),
+            ms(l.max),
+            l.count
+        );
+    }
+
+    // The export, and independent tools reading it.
+    let started = Instant::now();
+    let journal =
+        crate::cli::export_books(s, crate::cli::ExportFormat::Hledger, None, None, today).await?;
+    let export = started.elapsed();
+    let path = db.dir().join("books.journal");
+    std::fs::write(&path, &journal)?;
+    println!(
+        "  export hledger (all books) {:>9} ms   ({:.1} MB)",
+        ms_of(export),
+        journal.len() as f64 / 1_048_576.0
+    );
+    drop(journal);
+    for tool in ["hledger", "ledger"] {
+        match time_tool(tool, &path, runs.min(MAX_TOOL_RUNS))? {
+            Tool::Missing => println!("  {tool:<25} not installed: skipped"),
+            Tool::Failed(why) => println!("  {tool:<25} FAILED on the export: {why}"),
+            Tool::Took(t) => println!(
+                "  {:<25} {:>10} ms   ({:.0}x Sakhi's program TB; -f FILE balance, \
+                 balance assertions checked)",
+                format!("{tool} balance"),
+                ms_of(t),
+                t.as_secs_f64() / program_tb.as_secs_f64().max(f64::MIN_POSITIVE)
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn as_ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1_000.0
+}
+
+fn ms_of(d: Duration) -> String {
+    ms(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+/// Runs `f` `runs` times; the median time and the last run's value.
+async fn timed<T, F, Fut>(runs: usize, mut f: F) -> anyhow::Result<(Duration, T)>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let mut samples = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        let value = f().await?;
+        samples.push(started.elapsed());
+        last = Some(value);
+    }
+    let middle = median(&mut samples).context("no runs")?;
+    Ok((middle, last.context("no runs")?))
+}
+
+/// What `/reports/program/trial-balance` computes: every group's trial
+/// balance as of the day, consolidated. Returns the number of lines.
+async fn program_trial_balance(store: &dyn Store, until: NaiveDate) -> anyhow::Result<usize> {
+    let mut tbs = Vec::new();
+    for g in store.groups().await? {
+        tbs.push(store.trial_balance(g.book_id, Some(until)).await?);
+    }
+    Ok(crate::reports::statements::consolidate(&tbs).len())
+}
+
+/// Active loans, those overdue, and PAR30 as a ratio.
+fn par_of(
+    loans: &[store::LoanWithState],
+    as_of: NaiveDate,
+) -> (usize, usize, rust_decimal::Decimal) {
+    let active: Vec<&crate::loans::state::LoanState> = loans
+        .iter()
+        .filter(|l| l.loan.status == LoanStatus::Active)
+        .map(|l| &l.state)
+        .collect();
+    let overdue = active
+        .iter()
+        .filter(|s| arrears(s, as_of).days_past_due > 0)
+        .count();
+    let (par, _ageing) = par_and_ageing(active.iter().copied(), as_of);
+    (active.len(), overdue, par.ratio(30))
+}
+
+async fn call(
+    router: &Router,
+    request: Request<Body>,
+) -> anyhow::Result<(StatusCode, HeaderMap, String)> {
+    let response = router.clone().oneshot(request).await?;
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await?.to_bytes();
+    Ok((
+        parts.status,
+        parts.headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    ))
+}
+
+/// A page as the signed-in person; its size in bytes. Anything but 200 stops
+/// the bench: a timing of an error page would be meaningless.
+async fn get_ok(router: &Router, path: &str, cookie: &str) -> anyhow::Result<usize> {
+    let request = Request::get(path)
+        .header(COOKIE, cookie)
+        .body(Body::empty())?;
+    let (status, _, body) = call(router, request).await?;
+    ensure!(status == StatusCode::OK, "GET {path} answered {status}");
+    Ok(body.len())
+}
+
+/// Signs in through the sign-in form as a browser does; the session cookie.
+async fn sign_in(router: &Router, fields: &[(&str, &str)]) -> anyhow::Result<String> {
+    let (status, headers, page) = call(router, Request::get("/login").body(Body::empty())?).await?;
+    ensure!(status == StatusCode::OK, "GET /login answered {status}");
+    let login = set_cookie(&headers, LOGIN_COOKIE).context("no sign-in cookie")?;
+    let csrf = input_value(&page, "csrf").context("no csrf field on the sign-in page")?;
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    let request = Request::post("/login")
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(COOKIE, format!("{LOGIN_COOKIE}={login}"))
+        .body(Body::from(serde_urlencoded::to_string(&form)?))?;
+    let (status, headers, _) = call(router, request).await?;
+    ensure!(
+        status == StatusCode::SEE_OTHER,
+        "signing in answered {status}"
+    );
+    let session = set_cookie(&headers, SESSION_COOKIE).context("no session cookie")?;
+    Ok(format!("{SESSION_COOKIE}={session}"))
+}
+
+/// The value a `Set-Cookie` header gives the named cookie.
+fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let pair = v.split(';').next()?.trim();
+            let (key, value) = pair.split_once('=')?;
+            (key == name).then(|| value.to_string())
+        })
+}
+
+/// The value of the first `name="…" value="…"` input in a page.
+fn input_value(html: &str, name: &str) -> Option<String> {
+    let needle = format!("name=\"{name}\" value=\"");
+    let start = html.find(&needle)? + needle.len();
+    html[start..].split('"').next().map(str::to_string)
+}
+
+enum Tool {
+    Missing,
+    Failed(String),
+    Took(Duration),
+}
+
+/// The median time of `TOOL -f FILE balance`.
+fn time_tool(program: &str, file: &Path, runs: usize) -> anyhow::Result<Tool> {
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        let output = Command::new(program)
+            .arg("-f")
+            .arg(file)
+            .arg("balance")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output();
+        let took = started.elapsed();
+        match output {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Tool::Missing),
+            Err(e) => return Err(e).with_context(|| format!("running {program}")),
+            Ok(out) if !out.status.success() => {
+                let text = String::from_utf8_lossy(&out.stderr);
+                let why: Vec<&str> = text.lines().take(5).collect();
+                return Ok(Tool::Failed(format!("{}: {}", out.status, why.join(" | "))));
+            }
+            Ok(_) => samples.push(took),
+        }
+    }
+    Ok(median(&mut samples).map_or(Tool::Missing, Tool::Took))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn the_named_cookie_is_found_among_several_set_cookie_headers() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            SET_COOKIE,
+            HeaderValue::from_static("sakhi_session=abc123; Path=/; HttpOnly"),
+        );
+        headers.append(
+            SET_COOKIE,
+            HeaderValue::from_static("sakhi_login=; Path=/; Max-Age=0"),
+        );
+        assert_eq!(set_cookie(&headers, "sakhi_session"), Some("abc123".into()));
+        assert_eq!(set_cookie(&headers, "sakhi_login"), Some(String::new()));
+        assert_eq!(set_cookie(&headers, "sakhi"), None);
+    }
+
+    #[test]
+    fn the_csrf_field_is_read_from_the_form() {
+        let html =
+            r#"<form><input type="hidden" name="csrf" value="t0k3n"><input name="pin"></form>"#;
+        assert_eq!(input_value(html, "csrf"), Some("t0k3n".into()));
+        assert_eq!(input_value(html, "lang"), None);
+    }
+}

@@ -86,7 +86,13 @@ impl MeetingTotals {
 pub const MAX_EXPENSE_DESCRIPTION: usize = 100;
 pub const MAX_RESOLUTION: usize = 50;
 
+/// Why a draft whose every amount is valid can still not be taken: their
+/// sum is beyond what an amount can hold.
+pub const TOO_LARGE: &str = "the amounts in this meeting are too large to add up";
+
 impl MeetingDraft {
+    /// The totals of a draft that `check` accepted (it refuses one whose
+    /// amounts do not add up, so these sums cannot overflow).
     pub fn totals(&self) -> MeetingTotals {
         let mut t = MeetingTotals::default();
         for m in &self.members {
@@ -100,6 +106,33 @@ impl MeetingDraft {
         }
         t.expenses = self.expenses.iter().map(|e| e.amount).sum();
         t
+    }
+
+    /// The totals, or `None` when the amounts are too large to add up: each
+    /// fits in an amount, but a total, or the cash in or out, would not.
+    pub fn checked_totals(&self) -> Option<MeetingTotals> {
+        let mut t = MeetingTotals::default();
+        for m in &self.members {
+            t.thrift = t.thrift.checked_add(m.thrift)?;
+            t.voluntary = t.voluntary.checked_add(m.voluntary)?;
+            t.fines = t.fines.checked_add(m.fine)?;
+            t.social_fund = t.social_fund.checked_add(m.social_fund)?;
+            t.withdrawals = t.withdrawals.checked_add(m.withdrawal)?;
+            for r in &m.repayments {
+                t.repayments = t.repayments.checked_add(r.1)?;
+            }
+            t.present += usize::from(m.present);
+        }
+        for e in &self.expenses {
+            t.expenses = t.expenses.checked_add(e.amount)?;
+        }
+        t.thrift
+            .checked_add(t.voluntary)?
+            .checked_add(t.repayments)?
+            .checked_add(t.fines)?
+            .checked_add(t.social_fund)?;
+        t.withdrawals.checked_add(t.expenses)?;
+        Some(t)
     }
 
     /// Everything that can be checked without the books: no negative
@@ -184,6 +217,9 @@ impl MeetingDraft {
                 "counted cash is zero or more",
             ));
         }
+        if self.checked_totals().is_none() {
+            errors.push(FieldError::new("form", TOO_LARGE));
+        }
         errors
     }
 }
@@ -254,6 +290,18 @@ mod tests {
         assert_eq!(t.cash_in(), 5_000 + 30_000 + 1_000);
         assert_eq!(t.cash_out(), 2_000 + 4_000);
         assert_eq!(t.present, 1);
+    }
+
+    #[test]
+    fn amounts_valid_alone_but_too_large_together_are_refused_not_overflowed() {
+        let mut d = draft();
+        d.members[0].voluntary = i64::MAX;
+        assert_eq!(d.checked_totals(), None, "voluntary + thrift + repayments");
+        assert_eq!(d.check(day(20)), vec![FieldError::new("form", TOO_LARGE)]);
+        let mut d = draft();
+        d.members[1].voluntary = i64::MAX - (5_000 + 30_000 + 1_000);
+        assert!(d.checked_totals().is_some(), "exactly the largest cash in");
+        assert_eq!(d.check(day(20)), vec![]);
     }
 
     #[test]

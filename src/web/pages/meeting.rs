@@ -545,7 +545,23 @@ pub async fn review_meeting(
         .map(|l| l.principal)
         .sum();
     let before = b.books.balance(chart::shg::CASH);
-    let expected = before + t.cash_in() - t.cash_out() - disbursed;
+    // Amounts that add up on their own can still not be added to the cash
+    // in the box: refused like any other field, not overflowed.
+    let (Some(expected), Some(cash_out)) = (
+        before
+            .checked_add(t.cash_in())
+            .and_then(|c| c.checked_sub(t.cash_out()))
+            .and_then(|c| c.checked_sub(disbursed)),
+        t.cash_out().checked_add(disbursed),
+    ) else {
+        let message = crate::i18n::message(form.session.lang, crate::meetings::TOO_LARGE);
+        return refused_form(
+            &state,
+            &form,
+            &b,
+            BTreeMap::from([("form".into(), message)]),
+        );
+    };
     let m = |v| b.books.money(v);
     let review = ReviewView {
         thrift: m(t.thrift),
@@ -557,7 +573,7 @@ pub async fn review_meeting(
         expenses: m(t.expenses),
         disbursed: m(disbursed),
         cash_in: m(t.cash_in()),
-        cash_out: m(t.cash_out() + disbursed),
+        cash_out: m(cash_out),
         cash_before: m(before),
         expected: m(expected),
         counted: draft.cash_counted.map(m),

@@ -560,7 +560,8 @@ pub async fn review_meeting(
             &form,
             &b,
             BTreeMap::from([("form".into(), message)]),
-        );
+        )
+        .await;
     };
     let m = |v| b.books.money(v);
     let review = ReviewView {

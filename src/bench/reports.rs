@@ -289,10 +289,11 @@ where
 /// What `/reports/program/trial-balance` computes: every group's trial
 /// balance as of the day, consolidated. Returns the number of lines.
 async fn program_trial_balance(store: &dyn Store, until: NaiveDate) -> anyhow::Result<usize> {
-    let mut tbs = Vec::new();
-    for g in store.groups().await? {
-        tbs.push(store.trial_balance(g.book_id, Some(until)).await?);
-    }
+    let tbs: Vec<_> = crate::store::group_trial_balances(store, until)
+        .await?
+        .into_iter()
+        .map(|(_, tb)| tb)
+        .collect();
     Ok(crate::reports::statements::consolidate(&tbs).len())
 }
 

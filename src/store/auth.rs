@@ -122,6 +122,9 @@ pub trait AuthStore: Send + Sync {
 
     async fn assign_treasurer(&self, user: UserId, group: GroupId) -> StoreResult<()>;
     async fn treasurer_groups(&self, user: UserId) -> StoreResult<Vec<GroupId>>;
+    /// Every (treasurer, group) assignment, by user then group: the admin's
+    /// list in one read.
+    async fn treasurer_assignments(&self) -> StoreResult<Vec<(UserId, GroupId)>>;
 
     /// Sets (or replaces) the member's PIN; she signs in with her member code,
     /// which must not already be another member's sign-in code.

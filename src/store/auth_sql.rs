@@ -171,6 +171,14 @@ macro_rules! impl_auth_store {
                     Ok(rows.into_iter().map(|r| r.0).collect())
                 }
 
+                async fn treasurer_assignments(&self) -> StoreResult<Vec<(UserId, GroupId)>> {
+                    Ok(sqlx::query_as(
+                        "SELECT user_id, group_id FROM treasurer_groups ORDER BY user_id, group_id",
+                    )
+                    .fetch_all(&self.pool)
+                    .await?)
+                }
+
                 async fn set_member_pin(&self, member: MemberId, pin_hash: &str) -> StoreResult<()> {
                     let m = self.member(member).await?;
                     let (_guard, mut tx) = self.begin_write().await?;

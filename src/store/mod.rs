@@ -227,6 +227,22 @@ pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
     Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
 }
 
+/// Every group with its book's trial balance at the end of `until`, in
+/// the order `groups()` gives. The program reports and `sakhi bench reports`
+/// read them here, so a faster read changes one place. One read per book:
+/// each sums one book's postings by index.
+pub async fn group_trial_balances(
+    store: &dyn Store,
+    until: NaiveDate,
+) -> StoreResult<Vec<(Group, TrialBalance)>> {
+    let mut out = Vec::new();
+    for group in store.groups().await? {
+        let tb = store.trial_balance(group.book_id, Some(until)).await?;
+        out.push((group, tb));
+    }
+    Ok(out)
+}
+
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }

@@ -74,6 +74,17 @@ pub fn amount(
         .map_err(|e| AppError::invalid(name, e.to_string()))
 }
 
+/// Which of the group's money the form moves: the cash box (the default)
+/// or the bank account.
+pub fn fund(form: &CheckedForm) -> Result<crate::store::Fund, AppError> {
+    use crate::store::Fund;
+    match form.get("fund") {
+        "" | "cash" => Ok(Fund::Cash),
+        "bank" => Ok(Fund::Bank),
+        _ => Err(AppError::invalid("fund", "cash or bank")),
+    }
+}
+
 /// The idempotency key the page put in its form.
 pub fn key(form: &CheckedForm) -> Result<IdempotencyKey, AppError> {
     IdempotencyKey::new(form.get("key"))

@@ -27,15 +27,20 @@ async fn page(
 ) -> Result<Html<String>, PageError> {
     require(&session.principal, Action::Administer)?;
     let users = state.store.users().await?;
-    let mut assigned = Vec::new();
-    for u in &users {
-        let groups = if u.role == Role::Treasurer {
-            state.store.treasurer_groups(u.id).await?
-        } else {
-            Vec::new()
-        };
-        assigned.push((u, groups));
+    let mut groups_of: std::collections::HashMap<_, Vec<_>> = Default::default();
+    for (user, group) in state.store.treasurer_assignments().await? {
+        groups_of.entry(user).or_default().push(group);
     }
+    let assigned: Vec<_> = users
+        .iter()
+        .map(|u| {
+            let groups = match u.role {
+                Role::Treasurer => groups_of.remove(&u.id).unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            (u, groups)
+        })
+        .collect();
     let mut ctx = page_context(session);
     ctx.insert("users", &assigned);
     ctx.insert("groups", &state.store.groups().await?);

@@ -10,9 +10,9 @@ use crate::ledger::chart;
 use crate::loans::product::LoanStatus;
 use crate::money::Sign;
 use crate::savings::shareout::ShareBasis;
-use crate::store::{Fund, ShareOutRequest};
+use crate::store::ShareOutRequest;
 use crate::web::authz::{allowed, require, Action};
-use crate::web::forms::{amount, key, new_key, past_date, today};
+use crate::web::forms::{amount, fund, key, new_key, past_date, today};
 use crate::web::session::{CheckedForm, Session};
 use crate::web::{page_context, render, AppError, AppState, PageError};
 use axum::extract::{Path, State};
@@ -105,14 +105,6 @@ pub async fn page(
 
 fn back(group_id: i64) -> Response {
     Redirect::to(&format!("/groups/{group_id}/funds")).into_response()
-}
-
-fn fund(form: &CheckedForm) -> Result<Fund, AppError> {
-    match form.get("fund") {
-        "" | "cash" => Ok(Fund::Cash),
-        "bank" => Ok(Fund::Bank),
-        _ => Err(AppError::invalid("fund", "cash or bank")),
-    }
 }
 
 pub async fn set_rules(

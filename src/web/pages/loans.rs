@@ -7,9 +7,9 @@ use crate::loans::allocation::LateFine;
 use crate::loans::portfolio::arrears;
 use crate::loans::product::{LoanSettings, LoanSource, LoanStatus};
 use crate::money::Sign;
-use crate::store::{Fund, LoanApplication, Reschedule};
+use crate::store::{LoanApplication, Reschedule};
 use crate::web::authz::{allowed, require, Action};
-use crate::web::forms::{amount, key, new_key, past_date, today};
+use crate::web::forms::{amount, fund, key, new_key, past_date, today};
 use crate::web::session::{CheckedForm, Session};
 use crate::web::{page_context, render, AppError, AppState, PageError};
 use axum::extract::{Path, State};
@@ -428,14 +428,6 @@ pub async fn decide(
         )
         .await?;
     Ok(back(group_id, loan_id))
-}
-
-fn fund(form: &CheckedForm) -> Result<Fund, AppError> {
-    match form.get("fund") {
-        "" | "cash" => Ok(Fund::Cash),
-        "bank" => Ok(Fund::Bank),
-        _ => Err(AppError::invalid("fund", "cash or bank")),
-    }
 }
 
 pub async fn disburse(

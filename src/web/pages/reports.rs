@@ -547,7 +547,7 @@ pub async fn program(
 ) -> Result<Response, PageError> {
     require(&session.principal, Action::ProgramOverview)?;
     let p = period(&q)?;
-    let groups = state.store.groups().await?;
+    let groups = crate::store::group_trial_balances(state.store.as_ref(), p.until).await?;
     let loans = state.store.loans_as_of(None, p.until).await?;
     let mut by_group: HashMap<i64, Vec<crate::store::LoanWithState>> = HashMap::new();
     for l in loans {
@@ -555,10 +555,7 @@ pub async fn program(
     }
     let mut rows = Vec::with_capacity(groups.len());
     let mut currency = crate::money::Currency::inr();
-    // One trial balance per group book: a program has tens of groups, and
-    // each read sums one book's postings by index.
-    for g in &groups {
-        let tb = state.store.trial_balance(g.book_id, Some(p.until)).await?;
+    for (g, tb) in &groups {
         currency = tb.book.currency;
         let pf = portfolio(
             by_group.get(&g.id).map_or(&[][..], Vec::as_slice),
@@ -623,10 +620,11 @@ pub async fn program_trial_balance(
 ) -> Result<Response, PageError> {
     require(&session.principal, Action::ProgramOverview)?;
     let p = period(&q)?;
-    let mut tbs = Vec::new();
-    for g in state.store.groups().await? {
-        tbs.push(state.store.trial_balance(g.book_id, Some(p.until)).await?);
-    }
+    let tbs: Vec<_> = crate::store::group_trial_balances(state.store.as_ref(), p.until)
+        .await?
+        .into_iter()
+        .map(|(_, tb)| tb)
+        .collect();
     let currency = tbs
         .first()
         .map_or_else(crate::money::Currency::inr, |tb| tb.book.currency);

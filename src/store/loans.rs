@@ -74,6 +74,16 @@ pub struct LoanOperation {
     pub allocation: Vec<AllocationLine>,
 }
 
+/// One repayment in a batch: what `repay_loan` takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repayment {
+    pub loan_id: LoanId,
+    pub amount: i64,
+    pub on: NaiveDate,
+    pub into: Fund,
+    pub key: IdempotencyKey,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LoanWithState {
     pub loan: Loan,
@@ -139,6 +149,24 @@ pub trait LoanStore: Send + Sync {
         into: Fund,
         key: &IdempotencyKey,
     ) -> StoreResult<LoanOperation>;
+
+    /// Many repayments in one transaction (group commit): each answers as
+    /// `repay_loan` would alone, in the order given, so two repayments of
+    /// one loan see each other. Only a failure of the database itself is
+    /// the outer error, and then nothing of the batch was posted.
+    async fn repay_loans(
+        &self,
+        batch: &[Repayment],
+    ) -> StoreResult<Vec<StoreResult<LoanOperation>>> {
+        let mut answers = Vec::with_capacity(batch.len());
+        for r in batch {
+            answers.push(
+                self.repay_loan(r.loan_id, r.amount, r.on, r.into, &r.key)
+                    .await,
+            );
+        }
+        Ok(answers)
+    }
 
     /// Charges the product's late fine to each installment late as of the
     /// date that has not been fined yet. Returns the total charged.

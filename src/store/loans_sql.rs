@@ -1037,6 +1037,7 @@ macro_rules! impl_loan_store {
                     // Two active program products with one name would be
                     // indistinguishable in a treasurer's list: the partial
                     // unique index refuses the second (a conflict).
+                    let (_guard, mut tx) = self.begin_write().await?;
                     let (id,): (i64,) = sqlx::query_as(
                         "INSERT INTO loan_products (group_id, name, settings, created_at) \
                          VALUES ($1, $2, $3, $4) RETURNING id",
@@ -1045,8 +1046,9 @@ macro_rules! impl_loan_store {
                     .bind(name.trim())
                     .bind(settings_to_json(settings)?)
                     .bind(Utc::now())
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *tx)
                     .await?;
+                    tx.commit().await?;
                     Ok(LoanProduct {
                         id,
                         group_id,
@@ -1095,14 +1097,16 @@ macro_rules! impl_loan_store {
                     product_id: ProductId,
                     retired_on: Option<NaiveDate>,
                 ) -> StoreResult<LoanProduct> {
+                    let (_guard, mut tx) = self.begin_write().await?;
                     let row: Option<ProductRow> = sqlx::query_as(
                         "UPDATE loan_products SET retired_on = $1 WHERE id = $2 \
                          RETURNING id, group_id, name, settings, retired_on",
                     )
                     .bind(retired_on)
                     .bind(product_id)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *tx)
                     .await?;
+                    tx.commit().await?;
                     row.ok_or_else(|| StoreError::not_found("loan product", product_id))?
                         .try_into()
                 }
@@ -1146,6 +1150,9 @@ macro_rules! impl_loan_store {
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?
                         .minor_units();
                     generate(&app.settings.terms(app.principal, app.applied_on, None, units))?;
+                    // Every write queues for the one writer: a bare insert on the
+                    // pool would wait out SQLite's busy handler instead.
+                    let (_guard, mut tx) = self.begin_write().await?;
                     let row: LoanRow = sqlx::query_as(
                         "INSERT INTO loans (group_id, member_id, product_id, source, purpose, \
                          principal, settings, status, applied_on) \
@@ -1162,8 +1169,9 @@ macro_rules! impl_loan_store {
                     .bind(app.principal)
                     .bind(settings_to_json(&app.settings)?)
                     .bind(app.applied_on)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *tx)
                     .await?;
+                    tx.commit().await?;
                     row.try_into()
                 }
 

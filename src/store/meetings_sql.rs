@@ -123,10 +123,24 @@ macro_rules! impl_meeting_store {
 
                 /// Refuses the meeting if any guarded account ended below zero.
                 async fn check_floors(tx: &mut Tx, floors: &[i64]) -> StoreResult<()> {
-                    for &id in floors {
-                        let (code, side, balance) = Self::side_and_balance(tx, id).await?;
-                        if side.present(balance) < 0 {
-                            return Err(StoreError::InsufficientBalance { account: code, available: side.present(balance) });
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT id, code, balance, normal_side FROM accounts WHERE id IN (",
+                    );
+                    let mut list = qb.separated(", ");
+                    for id in floors {
+                        list.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(i64, String, i64, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    // In the order given, so the first refusal is the same however the rows come.
+                    for id in floors {
+                        let (_, code, balance, side) = rows
+                            .iter()
+                            .find(|r| r.0 == *id)
+                            .ok_or_else(|| StoreError::not_found("account", id))?;
+                        let side: $crate::ledger::Side = side.parse().map_err(StoreError::Corrupt)?;
+                        if side.present(*balance) < 0 {
+                            return Err(StoreError::InsufficientBalance { account: code.clone(), available: side.present(*balance) });
                         }
                     }
                     Ok(())
@@ -297,9 +311,24 @@ macro_rules! impl_meeting_store {
                     .bind(meeting_id)
                     .execute(&mut *tx)
                     .await?;
-                    let record = Self::meeting_record(&mut tx, meeting_id, false).await?;
                     tx.commit().await?;
-                    Ok(record)
+                    // What was just written, without reading it back.
+                    entry_ids.sort_unstable();
+                    Ok(MeetingRecord {
+                        meeting: MeetingSummary {
+                            id: meeting_id,
+                            group_id: draft.group_id,
+                            held_on: draft.held_on,
+                            present: i64::from(present),
+                            enrolled: codes.len() as i64,
+                            cash_in,
+                            cash_out,
+                            expected_cash: expected,
+                            counted_cash: draft.cash_counted,
+                        },
+                        replayed: false,
+                        entry_ids,
+                    })
                 }
 
                 async fn meeting(&self, id: i64) -> StoreResult<MeetingRecord> {

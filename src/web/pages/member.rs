@@ -6,6 +6,7 @@ use crate::groups::Member;
 use crate::ledger::{chart, HistoryLine};
 use crate::loans::portfolio::arrears;
 use crate::loans::product::LoanStatus;
+use crate::store::LoanScope;
 use crate::web::authz::require_member;
 use crate::web::forms::today;
 use crate::web::session::{Principal, Session};
@@ -44,10 +45,13 @@ async fn loans_of(
     member: &Member,
 ) -> Result<Vec<LoanView>, AppError> {
     let today = today();
-    let loans = state.store.loans(Some(member.group_id)).await?;
+    let loans = state
+        .store
+        .loans_in(&LoanScope::member(member.id).open_only())
+        .await?;
     Ok(loans
         .into_iter()
-        .filter(|l| l.loan.member_id == member.id && l.loan.status == LoanStatus::Active)
+        .filter(|l| l.loan.status == LoanStatus::Active)
         .map(|l| {
             let a = arrears(&l.state, today);
             let next = l

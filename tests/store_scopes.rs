@@ -1,14 +1,15 @@
 //! Narrow reads on both backends: a member's loans and a group's open loans
-//! are exactly what the whole group's read holds for them.
+//! are exactly what the whole group's read holds for them, and an account's
+//! latest lines are the end of its history.
 
 mod common;
 
 use chrono::NaiveDate;
 use common::*;
-use sakhi::ledger::IdempotencyKey;
+use sakhi::ledger::{AccountId, IdempotencyKey};
 use sakhi::loans::product::{LoanSettings, LoanSource, LoanStatus};
 use sakhi::loans::schedule::Frequency;
-use sakhi::store::{Fund, LoanApplication, LoanScope, LoanWithState, Store};
+use sakhi::store::{Fund, LoanApplication, LoanScope, LoanWithState, Store, StoreError};
 
 fn date(m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, m, d).unwrap()
@@ -75,6 +76,18 @@ async fn loan_scopes_on_sqlite() {
 async fn loan_scopes_on_postgres() {
     let Some(db) = postgres().await else { return };
     loan_scopes(&db.store).await;
+}
+
+#[tokio::test]
+async fn latest_lines_on_sqlite() {
+    let db = sqlite().await;
+    latest_lines(&db.store).await;
+}
+
+#[tokio::test]
+async fn latest_lines_on_postgres() {
+    let Some(db) = postgres().await else { return };
+    latest_lines(&db.store).await;
 }
 
 async fn loan_scopes(store: &dyn Store) {
@@ -181,4 +194,42 @@ async fn loan_scopes(store: &dyn Store) {
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn latest_lines(store: &dyn Store) {
+    let g = lotus(store, "Lotus SHG").await;
+    let entries: Vec<_> = (1..=7)
+        .map(|d| thrift(&g, 0, 100 * i64::from(d), date(1, d), &format!("t{d}")))
+        .chain([thrift(&g, 1, 40, date(1, 3), "other")])
+        .collect();
+    store.post_all(&entries).await.unwrap();
+    let (hers, other, none) = (g.savings[0].id, g.savings[1].id, g.savings[2].id);
+
+    // Newest first, running balances as her history has them.
+    let history = store.history(hers, 1, 50).await.unwrap().lines;
+    let lines = store.latest_lines(&[hers], 3).await.unwrap();
+    let expected: Vec<_> = history.iter().rev().take(3).cloned().collect();
+    assert_eq!(
+        lines,
+        expected.into_iter().map(|l| (hers, l)).collect::<Vec<_>>()
+    );
+    assert_eq!(lines[0].1.running_balance, -280_000); // ₹2,800 saved
+    assert_eq!(lines[2].1.running_balance, -150_000);
+
+    // Several accounts in the order given, each once; an account without
+    // lines has none.
+    let both = store
+        .latest_lines(&[other, hers, none, other], 10)
+        .await
+        .unwrap();
+    let accounts: Vec<AccountId> = both.iter().map(|(a, _)| *a).collect();
+    assert_eq!(accounts, [vec![other], vec![hers; 7]].concat());
+    assert_eq!(both[0].1.amount, -4_000);
+    assert_eq!(both[0].1.running_balance, -4_000);
+    assert_eq!(both[7].1.running_balance, -10_000);
+    assert!(store.latest_lines(&[], 10).await.unwrap().is_empty());
+    assert!(matches!(
+        store.latest_lines(&[hers], 0).await,
+        Err(StoreError::Invalid(_))
+    ));
 }

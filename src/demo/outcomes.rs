@@ -323,51 +323,57 @@ pub async fn load(
             }
         };
         figures.identities += usize::from(client.has_identity);
+        // A write per recorder rather than per record: the counsellor's
+        // records in one; the livelihood team's in one up to and with each
+        // business (the status checks that follow name the id it gets),
+        // and one for the rest.
+        let key_of = |n: usize| format!("demo/{seed}/{}/r{n}", woman.member_code);
+        let counsellor: Vec<(String, Record)> = cp
+            .records
+            .iter()
+            .enumerate()
+            .filter_map(|(n, planned)| match planned {
+                Planned::Record(r) if by_counsellor(r) => Some((key_of(n), r.clone())),
+                _ => None,
+            })
+            .collect();
+        store
+            .add_records(client.id, &counsellor, by.counsellor)
+            .await
+            .with_context(context)?;
+        let mut staff: Vec<(String, Record)> = Vec::new();
         for (n, planned) in cp.records.iter().enumerate() {
-            let idempotency = format!("demo/{seed}/{}/r{n}", woman.member_code);
-            let context = || format!("demo outcomes: client {}, record {}", i + 1, n + 1);
+            let idempotency = key_of(n);
             match planned {
-                Planned::Record(record) => {
-                    let who = if record.is_rehabilitation() || matches!(record, Record::Consent(_))
-                    {
-                        by.counsellor
-                    } else {
-                        by.staff
-                    };
-                    store
-                        .add_record(client.id, record, &idempotency, who)
-                        .await
-                        .with_context(context)?;
-                }
+                Planned::Record(r) if by_counsellor(r) => {}
+                Planned::Record(r) => staff.push((idempotency, r.clone())),
                 Planned::Business { business, checks } => {
-                    let id = store
-                        .add_record(
-                            client.id,
-                            &Record::Business(business.clone()),
-                            &idempotency,
-                            by.staff,
-                        )
+                    staff.push((idempotency.clone(), Record::Business(business.clone())));
+                    let written = store
+                        .add_records(client.id, &staff, by.staff)
                         .await
                         .with_context(context)?;
+                    let id = written
+                        .last()
+                        .copied()
+                        .context("the business record was not written")
+                        .with_context(context)?;
+                    staff.clear();
                     for (k, check) in checks.iter().enumerate() {
                         let record = Record::StatusCheck(BusinessCheck {
                             business: id,
                             check: check.clone(),
                         });
-                        store
-                            .add_record(
-                                client.id,
-                                &record,
-                                &format!("{idempotency}/c{k}"),
-                                by.staff,
-                            )
-                            .await
-                            .with_context(context)?;
+                        staff.push((format!("{idempotency}/c{k}"), record));
                     }
                 }
             }
             figures.records += planned.count();
         }
+        store
+            .add_records(client.id, &staff, by.staff)
+            .await
+            .with_context(context)?;
         clients.push(client);
         progress.advance(1);
     }
@@ -395,6 +401,11 @@ pub async fn load(
         figures.incidents += 1;
     }
     Ok(figures)
+}
+
+/// The counsellor records rehabilitation and consent; program staff the rest.
+fn by_counsellor(record: &Record) -> bool {
+    record.is_rehabilitation() || matches!(record, Record::Consent(_))
 }
 
 /// The identity sealed the way the client pages seal it: its JSON under the

@@ -15,11 +15,11 @@ use crate::loans::schedule::Frequency;
 use crate::loans::state::{Component, LoanState};
 use crate::meetings::{Expense, MeetingDraft, MemberLines};
 use crate::money::Currency;
-use crate::store::{Fund, LoanApplication, LoanWithState, Reschedule, Store, UserId};
+use crate::store::{Fund, LoanApplication, LoanScope, LoanWithState, Reschedule, Store, UserId};
 use anyhow::{bail, ensure, Context};
 use chrono::{Datelike, Days, NaiveDate};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// ₹50 of compulsory thrift per meeting.
 pub const THRIFT: i64 = 5_000;
@@ -65,6 +65,9 @@ pub struct GroupRun<'a> {
     members: Vec<SimMember>,
     plans: Vec<LoanPlan>,
     loan_ids: Vec<Option<LoanId>>,
+    /// Loans closed or rejected as of the last read: that read leaves them
+    /// out, so this is how the story still knows they are done.
+    finished: HashSet<LoanId>,
     rng: SplitMix64,
     resolutions: u32,
     bank: Option<BankLoan>,
@@ -190,6 +193,7 @@ impl<'a> GroupRun<'a> {
             dates,
             members,
             loan_ids: vec![None; plans.len()],
+            finished: HashSet::new(),
             plans,
             rng,
             resolutions: 0,
@@ -256,7 +260,7 @@ impl<'a> GroupRun<'a> {
             self.after_meeting(week, on, expected)
                 .await
                 .with_context(context)?;
-            self.plan_repeats(week, &loans);
+            self.plan_repeats(week);
         }
         tracing::info!(group = %name, "demo group loaded");
         Ok(GroupFigures {
@@ -373,11 +377,22 @@ impl<'a> GroupRun<'a> {
         Ok(())
     }
 
-    /// The group's loans as they stand before the meeting, with late fines
-    /// charged first so that what is due includes them.
-    async fn loans(&self, on: NaiveDate) -> anyhow::Result<HashMap<LoanId, LoanWithState>> {
+    /// The group's loans that are not closed or rejected as they stand
+    /// before the meeting, with late fines charged first so that what is due
+    /// includes them. Finished loans are not read: their payments would make
+    /// every meeting's read grow with the weeks.
+    async fn loans(&mut self, on: NaiveDate) -> anyhow::Result<HashMap<LoanId, LoanWithState>> {
         let store = self.shared.store;
-        let mut loans = store.loans(Some(self.group_id)).await?;
+        let mut loans = store
+            .loans_in(&LoanScope::group(self.group_id).open_only())
+            .await?;
+        let open: HashSet<LoanId> = loans.iter().map(|l| l.loan.id).collect();
+        self.finished.extend(
+            self.loan_ids
+                .iter()
+                .flatten()
+                .filter(|id| !open.contains(id)),
+        );
         for l in loans.iter_mut() {
             let settings = &l.loan.settings;
             if l.loan.status != LoanStatus::Active || settings.late_fine == LateFine::None {
@@ -554,8 +569,9 @@ impl<'a> GroupRun<'a> {
     }
 
     /// A member whose loan closed may ask for the next one, while the year
-    /// has room to show her repaying it.
-    fn plan_repeats(&mut self, week: u32, loans: &HashMap<LoanId, LoanWithState>) {
+    /// has room to show her repaying it. Goes by the loans as they stood
+    /// before the meeting.
+    fn plan_repeats(&mut self, week: u32) {
         if week + 8 > self.shared.weeks - 1 {
             return;
         }
@@ -569,11 +585,7 @@ impl<'a> GroupRun<'a> {
                 borrowed = true;
                 // Not applied for yet, running, or written off (the group
                 // lends no more to her).
-                open |= self.loan_ids[p]
-                    .and_then(|id| loans.get(&id))
-                    .is_none_or(|l| {
-                        !matches!(l.loan.status, LoanStatus::Closed | LoanStatus::Rejected)
-                    });
+                open |= self.loan_ids[p].is_none_or(|id| !self.finished.contains(&id));
             }
             if borrowed && !open && self.rng.chance(25) {
                 let plan = super::plan::repeat_loan(

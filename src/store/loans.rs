@@ -84,6 +84,42 @@ pub struct Repayment {
     pub key: IdempotencyKey,
 }
 
+/// Which loans a read returns. The narrowing happens in the query, so a
+/// member's page or a meeting does not read a whole group's history of
+/// installments and payments to keep a few loans.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoanScope {
+    pub group_id: Option<GroupId>,
+    pub member_id: Option<MemberId>,
+    /// Leaves out closed and rejected loans: nothing more happens to them.
+    /// Written-off loans stay, since money may still be recovered on them
+    /// and the group lends no more to her.
+    pub open_only: bool,
+}
+
+impl LoanScope {
+    pub fn group(group_id: GroupId) -> LoanScope {
+        LoanScope {
+            group_id: Some(group_id),
+            ..LoanScope::default()
+        }
+    }
+
+    pub fn member(member_id: MemberId) -> LoanScope {
+        LoanScope {
+            member_id: Some(member_id),
+            ..LoanScope::default()
+        }
+    }
+
+    pub fn open_only(self) -> LoanScope {
+        LoanScope {
+            open_only: true,
+            ..self
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LoanWithState {
     pub loan: Loan,
@@ -199,6 +235,11 @@ pub trait LoanStore: Send + Sync {
     /// Every loan of a group (or of all groups), with its current state, in
     /// three queries however many loans there are.
     async fn loans(&self, group_id: Option<GroupId>) -> StoreResult<Vec<LoanWithState>>;
+
+    /// The loans in a scope, ordered by id, with their current state: one
+    /// query when none match, four otherwise, reading only those loans'
+    /// schedules, payments and charges.
+    async fn loans_in(&self, scope: &LoanScope) -> StoreResult<Vec<LoanWithState>>;
 
     /// Every loan disbursed on or before `as_of` as it stood at the end of
     /// that day: the schedule version then in force (a later reschedule does

@@ -1424,7 +1424,12 @@ macro_rules! impl_loan_store {
                 }
 
                 async fn loans(&self, group_id: Option<GroupId>) -> StoreResult<Vec<LoanWithState>> {
-                    self.load_loans(group_id, None).await
+                    let scope = LoanScope { group_id, ..LoanScope::default() };
+                    self.load_loans(&scope, None).await
+                }
+
+                async fn loans_in(&self, scope: &LoanScope) -> StoreResult<Vec<LoanWithState>> {
+                    self.load_loans(scope, None).await
                 }
 
                 async fn loans_as_of(
@@ -1432,76 +1437,134 @@ macro_rules! impl_loan_store {
                     group_id: Option<GroupId>,
                     as_of: NaiveDate,
                 ) -> StoreResult<Vec<LoanWithState>> {
-                    self.load_loans(group_id, Some(as_of)).await
+                    let scope = LoanScope { group_id, ..LoanScope::default() };
+                    self.load_loans(&scope, Some(as_of)).await
+                }
+            }
+
+            use $crate::store::loans::LoanScope;
+
+            /// A value `load_loans` binds.
+            #[derive(Clone, Copy)]
+            enum Param {
+                Id(i64),
+                Day(NaiveDate),
+            }
+
+            /// The values of a query whose conditions are put together from
+            /// what a scope asks for, numbered as they are added. Only the
+            /// conditions that narrow are in the text: the planner then sees
+            /// `l.member_id = $1` and uses its index, where
+            /// `($1 IS NULL OR l.member_id = $1)` would have it scan.
+            #[derive(Default)]
+            struct Params(Vec<Param>);
+
+            type Query<'q, O> = sqlx::query::QueryAs<'q, $db, O, <$db as sqlx::Database>::Arguments<'q>>;
+
+            impl Params {
+                /// The placeholder that stands for `value`.
+                fn add(&mut self, value: Param) -> String {
+                    self.0.push(value);
+                    format!("${}", self.0.len())
+                }
+
+                fn bind<'q, O>(&self, mut query: Query<'q, O>) -> Query<'q, O> {
+                    for value in &self.0 {
+                        query = match *value {
+                            Param::Id(id) => query.bind(id),
+                            Param::Day(day) => query.bind(day),
+                        };
+                    }
+                    query
                 }
             }
 
             impl $store {
-                /// Loans with their state now, or as they stood at the end of
-                /// `as_of`: the schedule version then in force, payments and
-                /// charges up to that day, and the status they had then.
+                /// Loans in a scope with their state now, or as they stood at
+                /// the end of `as_of`: the schedule version then in force,
+                /// payments and charges up to that day, and the status they
+                /// had then (`open_only` goes by the status they have now).
                 async fn load_loans(
                     &self,
-                    group_id: Option<GroupId>,
+                    scope: &LoanScope,
                     as_of: Option<NaiveDate>,
                 ) -> StoreResult<Vec<LoanWithState>> {
-                    let (disbursed, version, paid, adjusted) = if as_of.is_some() {
-                        (
-                            "AND l.disbursed_on <= $2",
-                            "JOIN (SELECT loan_id, MAX(version) AS version FROM loan_schedule_versions \
-                             WHERE effective_on <= $2 GROUP BY loan_id) v \
-                             ON v.loan_id = x.loan_id AND v.version = x.version",
-                            "AND x.paid_on <= $2",
-                            "AND x.on_date <= $2",
-                        )
+                    let mut params = Params::default();
+                    let mut wanted = Vec::new();
+                    if let Some(group_id) = scope.group_id {
+                        wanted.push(format!("l.group_id = {}", params.add(Param::Id(group_id))));
+                    }
+                    if let Some(member_id) = scope.member_id {
+                        wanted.push(format!("l.member_id = {}", params.add(Param::Id(member_id))));
+                    }
+                    if scope.open_only {
+                        wanted.push(format!(
+                            "l.status NOT IN ('{}', '{}')",
+                            LoanStatus::Closed.as_str(),
+                            LoanStatus::Rejected.as_str()
+                        ));
+                    }
+                    let (version, paid, adjusted) = match as_of {
+                        Some(day) => {
+                            let day = params.add(Param::Day(day));
+                            wanted.push(format!("l.disbursed_on <= {day}"));
+                            (
+                                format!(
+                                    "JOIN (SELECT loan_id, MAX(version) AS version FROM loan_schedule_versions \
+                                     WHERE effective_on <= {day} GROUP BY loan_id) v \
+                                     ON v.loan_id = x.loan_id AND v.version = x.version"
+                                ),
+                                format!("AND x.paid_on <= {day}"),
+                                format!("AND x.on_date <= {day}"),
+                            )
+                        }
+                        None => ("AND x.version = l.schedule_version".to_string(), String::new(), String::new()),
+                    };
+                    let scope_sql = if wanted.is_empty() {
+                        "1 = 1".to_string()
                     } else {
-                        ("", "AND x.version = l.schedule_version", "", "")
+                        wanted.join(" AND ")
                     };
-                    let scope = format!("FROM loans l WHERE ($1 IS NULL OR l.group_id = $1) {disbursed}");
-                    let rows: Vec<LoanRow> = sqlx::query_as(&format!(
-                        "SELECT l.id, l.group_id, l.member_id, l.product_id, l.source, l.purpose, \
-                         l.principal, l.settings, l.status, l.applied_on, l.approved_on, l.resolution, \
-                         l.disbursed_on, l.disbursement_entry_id, l.closed_on, l.schedule_version \
-                         {scope} ORDER BY l.id"
-                    ))
-                    .bind(group_id)
-                    .bind(as_of)
-                    .fetch_all(&self.pool)
-                    .await?;
+                    let rows: Vec<LoanRow> = params
+                        .bind(sqlx::query_as(&format!(
+                            "SELECT l.id, l.group_id, l.member_id, l.product_id, l.source, l.purpose, \
+                             l.principal, l.settings, l.status, l.applied_on, l.approved_on, l.resolution, \
+                             l.disbursed_on, l.disbursement_entry_id, l.closed_on, l.schedule_version \
+                             FROM loans l WHERE {scope_sql} ORDER BY l.id"
+                        )))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    if rows.is_empty() {
+                        return Ok(Vec::new());
+                    }
                     let rows_of = |filter: &str| {
-                        format!(
-                            "JOIN loans l ON l.id = x.loan_id {version} \
-                             WHERE ($1 IS NULL OR l.group_id = $1) {filter}"
-                        )
+                        format!("JOIN loans l ON l.id = x.loan_id {version} WHERE {scope_sql} {filter}")
                     };
-                    let installments: Vec<InstallmentRow> = sqlx::query_as(&format!(
-                        "SELECT x.loan_id, x.number, x.due_date, x.principal, x.interest, x.fee, \
-                         x.penalty FROM loan_installments x {} ORDER BY x.loan_id, x.number",
-                        rows_of("")
-                    ))
-                    .bind(group_id)
-                    .bind(as_of)
-                    .fetch_all(&self.pool)
-                    .await?;
-                    let allocations: Vec<AllocationRow> = sqlx::query_as(&format!(
-                        "SELECT x.loan_id, x.entry_id, x.paid_on, x.installment, x.component, \
-                         x.amount FROM loan_allocations x {} \
-                         ORDER BY x.loan_id, x.paid_on, x.entry_id",
-                        rows_of(paid)
-                    ))
-                    .bind(group_id)
-                    .bind(as_of)
-                    .fetch_all(&self.pool)
-                    .await?;
-                    let adjustments: Vec<AdjustmentRow> = sqlx::query_as(&format!(
-                        "SELECT x.loan_id, x.installment, x.component, x.kind, x.amount \
-                         FROM loan_adjustments x {} ORDER BY x.loan_id, x.id",
-                        rows_of(adjusted)
-                    ))
-                    .bind(group_id)
-                    .bind(as_of)
-                    .fetch_all(&self.pool)
-                    .await?;
+                    let installments: Vec<InstallmentRow> = params
+                        .bind(sqlx::query_as(&format!(
+                            "SELECT x.loan_id, x.number, x.due_date, x.principal, x.interest, x.fee, \
+                             x.penalty FROM loan_installments x {} ORDER BY x.loan_id, x.number",
+                            rows_of("")
+                        )))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    let allocations: Vec<AllocationRow> = params
+                        .bind(sqlx::query_as(&format!(
+                            "SELECT x.loan_id, x.entry_id, x.paid_on, x.installment, x.component, \
+                             x.amount FROM loan_allocations x {} \
+                             ORDER BY x.loan_id, x.paid_on, x.entry_id",
+                            rows_of(&paid)
+                        )))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    let adjustments: Vec<AdjustmentRow> = params
+                        .bind(sqlx::query_as(&format!(
+                            "SELECT x.loan_id, x.installment, x.component, x.kind, x.amount \
+                             FROM loan_adjustments x {} ORDER BY x.loan_id, x.id",
+                            rows_of(&adjusted)
+                        )))
+                        .fetch_all(&self.pool)
+                        .await?;
                     let mut by_loan: HashMap<i64, (Vec<InstallmentRow>, Vec<AllocationRow>, Vec<AdjustmentRow>)> =
                         HashMap::new();
                     for r in installments {

@@ -31,7 +31,8 @@ pub use verify::VerifyReport;
 
 use crate::groups::{Group, GroupId, Member, NewGroup, NewMember};
 use crate::ledger::{
-    Account, AccountId, Book, BookId, EntryId, HistoryPage, NewEntry, PostedEntry, TrialBalance,
+    Account, AccountId, Book, BookId, EntryId, HistoryLine, HistoryPage, NewEntry, PostedEntry,
+    TrialBalance,
 };
 use crate::money::Currency;
 use crate::program::ProgramSettings;
@@ -72,8 +73,8 @@ pub struct GroupSetup {
 pub use auth::{AuthStore, Role, SessionOwner, User, UserId};
 pub use funds::{BorrowingOperation, FundsStore, ShareOutDone, ShareOutRequest};
 pub use loans::{
-    Fund, LoanApplication, LoanOperation, LoanStore, LoanWithState, ProductUse, Repayment,
-    Reschedule,
+    Fund, LoanApplication, LoanOperation, LoanScope, LoanStore, LoanWithState, ProductUse,
+    Repayment, Reschedule,
 };
 pub use meetings::{BankReading, CashCount, MeetingRecord, MeetingStore};
 pub use outcomes::{Access, AccessLine, Client, ClientId, OutcomesStore, Sealed};
@@ -171,6 +172,17 @@ pub trait Store:
         page: u32,
         per_page: u32,
     ) -> StoreResult<HistoryPage>;
+
+    /// The latest `per_account` lines of each account, newest first, with
+    /// the running balance after each (counted back from the maintained
+    /// balance), accounts in the order given. One query that reads only
+    /// those lines, where finding a history's last page counts and windows
+    /// every line of the account. `per_account` is 1 to `MAX_PER_PAGE`.
+    async fn latest_lines(
+        &self,
+        accounts: &[AccountId],
+        per_account: u32,
+    ) -> StoreResult<Vec<(AccountId, HistoryLine)>>;
 
     /// Recomputes and cross-checks everything that is maintained or promised.
     async fn verify(&self) -> StoreResult<VerifyReport>;

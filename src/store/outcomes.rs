@@ -135,6 +135,21 @@ pub trait OutcomesStore: Send + Sync {
         key: &str,
         by: UserId,
     ) -> StoreResult<i64>;
+
+    /// Adds many of one client's records, each under its key, in one
+    /// transaction with multi-row inserts. Each key behaves as in
+    /// `add_record`: a key already used (before or earlier in the batch)
+    /// with the same record is a replay and answers that record's id; with
+    /// a different record it is a conflict, and then none of the batch is
+    /// written. The ids come back in the order given; an empty batch
+    /// touches nothing.
+    async fn add_records(
+        &self,
+        client_id: ClientId,
+        records: &[(String, Record)],
+        by: UserId,
+    ) -> StoreResult<Vec<i64>>;
+
     async fn records(&self, client_id: ClientId) -> StoreResult<Vec<StoredRecord>>;
     /// Every client's records, for program-level reports: one read.
     async fn all_records(&self) -> StoreResult<Vec<StoredRecord>>;

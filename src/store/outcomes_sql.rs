@@ -112,7 +112,9 @@ macro_rules! impl_outcomes_store {
                 RecordRow, CLIENT_COLUMNS, INCIDENT_COLUMNS, LINK_COLUMNS, RECORD_COLUMNS,
             };
             use $crate::store::{StoreError, StoreResult, UserId};
+            use $crate::store::shared::ROWS_PER_INSERT;
             use chrono::{DateTime, NaiveDate, Utc};
+            use std::collections::HashMap;
 
             /// The row a form key already wrote in `table` (`outcome_records`
             /// or `incidents`): its id when the values are the same, a
@@ -333,6 +335,110 @@ macro_rules! impl_outcomes_store {
                     };
                     tx.commit().await?;
                     Ok(id)
+                }
+
+                async fn add_records(
+                    &self,
+                    client_id: ClientId,
+                    records: &[(String, Record)],
+                    by: UserId,
+                ) -> StoreResult<Vec<i64>> {
+                    let conflict = |n: usize| {
+                        StoreError::Duplicate(format!(
+                            "record {} of {} was already saved with other values",
+                            n + 1,
+                            records.len()
+                        ))
+                    };
+                    let bodies = records
+                        .iter()
+                        .map(|(_, record)| payload(record))
+                        .collect::<StoreResult<Vec<_>>>()?;
+                    // A key's first record in the batch is the one written; a
+                    // later one with the same key is checked against it here.
+                    let mut first: HashMap<&str, usize> = HashMap::new();
+                    let mut fresh = Vec::with_capacity(records.len());
+                    for (n, (key, _)) in records.iter().enumerate() {
+                        match first.get(key.as_str()) {
+                            Some(&f) if bodies[f] != bodies[n] => return Err(conflict(n)),
+                            Some(_) => {}
+                            None => {
+                                first.insert(key.as_str(), n);
+                                fresh.push(n);
+                            }
+                        }
+                    }
+                    if fresh.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let now = Utc::now();
+                    let mut ids: HashMap<String, i64> = HashMap::with_capacity(fresh.len());
+                    let (_guard, mut tx) = self.begin_write().await?;
+                    for chunk in fresh.chunks(ROWS_PER_INSERT / 5) {
+                        let values = (0..chunk.len())
+                            .map(|i| {
+                                let p = 4 * i + 4;
+                                format!("($1, ${p}, ${}, ${}, ${}, $2, $3)", p + 1, p + 2, p + 3)
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let sql = format!(
+                            "INSERT INTO outcome_records \
+                             (client_id, kind, event_on, payload, idempotency_key, recorded_by, recorded_at) \
+                             VALUES {values} \
+                             ON CONFLICT (client_id, idempotency_key) DO NOTHING \
+                             RETURNING id, idempotency_key"
+                        );
+                        let mut insert = sqlx::query_as::<_, (i64, String)>(&sql)
+                            .bind(client_id)
+                            .bind(by)
+                            .bind(now);
+                        for &n in chunk {
+                            let (key, record) = &records[n];
+                            insert = insert
+                                .bind(record.kind())
+                                .bind(record.event_on())
+                                .bind(bodies[n].as_str())
+                                .bind(key.as_str());
+                        }
+                        ids.extend(insert.fetch_all(&mut *tx).await?.into_iter().map(|(id, key)| (key, id)));
+                    }
+                    // Keys written before: a replay when the stored record is
+                    // the same.
+                    let sent: Vec<usize> = fresh
+                        .into_iter()
+                        .filter(|&n| !ids.contains_key(&records[n].0))
+                        .collect();
+                    for chunk in sent.chunks(ROWS_PER_INSERT / 5) {
+                        let keys = (0..chunk.len())
+                            .map(|i| format!("${}", i + 2))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let sql = format!(
+                            "SELECT id, idempotency_key, payload FROM outcome_records \
+                             WHERE client_id = $1 AND idempotency_key IN ({keys})"
+                        );
+                        let mut select = sqlx::query_as::<_, (i64, String, String)>(&sql).bind(client_id);
+                        for &n in chunk {
+                            select = select.bind(records[n].0.as_str());
+                        }
+                        for (id, key, stored) in select.fetch_all(&mut *tx).await? {
+                            let Some(&n) = first.get(key.as_str()) else { continue };
+                            if stored != bodies[n] {
+                                return Err(conflict(n));
+                            }
+                            ids.insert(key, id);
+                        }
+                    }
+                    tx.commit().await?;
+                    records
+                        .iter()
+                        .map(|(key, _)| {
+                            ids.get(key).copied().ok_or_else(|| {
+                                StoreError::Corrupt("an outcome record key was neither written nor found".into())
+                            })
+                        })
+                        .collect()
                 }
 
                 async fn records(&self, client_id: ClientId) -> StoreResult<Vec<StoredRecord>> {

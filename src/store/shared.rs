@@ -136,6 +136,19 @@ pub(super) struct HistoryRow {
     pub running: i64,
 }
 
+#[derive(sqlx::FromRow)]
+pub(super) struct LatestRow {
+    pub account_id: i64,
+    pub balance: i64,
+    pub entry_id: i64,
+    pub line_no: i32,
+    pub business_date: NaiveDate,
+    pub kind: String,
+    pub memo: String,
+    pub reverses_entry_id: Option<i64>,
+    pub amount: i64,
+}
+
 fn currency(code: &str) -> StoreResult<Currency> {
     Currency::from_code(code).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -238,7 +251,7 @@ macro_rules! impl_store {
         use $crate::program::ProgramSettings;
         use $crate::store::shared::{
             balance_deltas, check_batch, check_program_settings, program_settings_from_row,
-            AccountRow, BookRow, EntryRow, GroupRow, HistoryRow, MemberRow, SettingsRow,
+            AccountRow, BookRow, EntryRow, GroupRow, HistoryRow, LatestRow, MemberRow, SettingsRow,
             ACCOUNT_COLUMNS, ENTRY_COLUMNS, MEMBER_COLUMNS, ROWS_PER_INSERT,
         };
         use $crate::store::{
@@ -1026,6 +1039,77 @@ macro_rules! impl_store {
                     total_lines: u64::try_from(total).unwrap_or(0),
                     lines,
                 })
+            }
+
+            async fn latest_lines(
+                &self,
+                accounts: &[AccountId],
+                per_account: u32,
+            ) -> StoreResult<Vec<(AccountId, HistoryLine)>> {
+                check_page(1, per_account)?;
+                let mut wanted: Vec<AccountId> = Vec::with_capacity(accounts.len());
+                for &a in accounts {
+                    if !wanted.contains(&a) {
+                        wanted.push(a);
+                    }
+                }
+                if wanted.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // One LIMITed read per account so that each walks its end of
+                // `postings_account_date` and stops; glued into one statement.
+                let limit = wanted.len() + 1;
+                let sql = (1..=wanted.len())
+                    .map(|i| {
+                        format!(
+                            "SELECT * FROM (SELECT p.account_id, a.balance, p.entry_id, p.line_no, \
+                             p.business_date, e.kind, e.memo, e.reverses_entry_id, p.amount \
+                             FROM postings p JOIN journal_entries e ON e.id = p.entry_id \
+                             JOIN accounts a ON a.id = p.account_id WHERE p.account_id = ${i} \
+                             ORDER BY p.business_date DESC, p.entry_id DESC, p.line_no DESC \
+                             LIMIT ${limit}) l{i}"
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" UNION ALL ");
+                let mut query = sqlx::query_as::<_, LatestRow>(&sql);
+                for &a in &wanted {
+                    query = query.bind(a);
+                }
+                let mut rows = query.bind(i64::from(per_account)).fetch_all(&self.pool).await?;
+                // UNION ALL promises no order.
+                let place: HashMap<AccountId, usize> =
+                    wanted.iter().enumerate().map(|(i, &a)| (a, i)).collect();
+                rows.sort_by_key(|r| {
+                    (
+                        place.get(&r.account_id).copied(),
+                        std::cmp::Reverse((r.business_date, r.entry_id, r.line_no)),
+                    )
+                });
+                let mut lines = Vec::with_capacity(rows.len());
+                let mut after: Option<(AccountId, i64)> = None;
+                for r in rows {
+                    // The balance after a line is the balance after the newer
+                    // one less what the newer one moved.
+                    let running = match after {
+                        Some((account, balance)) if account == r.account_id => balance,
+                        _ => r.balance,
+                    };
+                    after = Some((r.account_id, running - r.amount));
+                    lines.push((
+                        r.account_id,
+                        HistoryLine {
+                            entry_id: r.entry_id,
+                            business_date: r.business_date,
+                            kind: r.kind,
+                            memo: r.memo,
+                            reverses: r.reverses_entry_id,
+                            amount: r.amount,
+                            running_balance: running,
+                        },
+                    ));
+                }
+                Ok(lines)
             }
 
             async fn verify(&self) -> StoreResult<VerifyReport> {

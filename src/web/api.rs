@@ -14,7 +14,7 @@ use crate::loans::portfolio::arrears;
 use crate::loans::preview::{PreviewError, PreviewRequest};
 use crate::meetings::{Expense, MeetingDraft, MemberLines};
 use crate::money::{format_minor, Money, Sign};
-use crate::store::{Fund, Role};
+use crate::store::{Fund, LoanScope, Role};
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -514,10 +514,9 @@ async fn balances(
     let (compulsory, voluntary) = b.savings_of(&member.code);
     let loans: Vec<Value> = state
         .store
-        .loans(Some(member.group_id))
+        .loans_in(&LoanScope::member(id))
         .await?
         .iter()
-        .filter(|l| l.loan.member_id == id)
         .map(|l| loan_json(l, units, today()))
         .collect();
     Ok(Json(json!({

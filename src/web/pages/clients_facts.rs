@@ -6,7 +6,7 @@ use crate::ledger::MemberId;
 use crate::outcomes::Record;
 use crate::reports::linkage::{BusinessFacts, ClientFacts};
 use crate::store::outcomes::{Client, ClientId, StoredRecord};
-use crate::store::LoanWithState;
+use crate::store::{LoanScope, LoanWithState};
 use crate::web::{AppError, AppState};
 use std::collections::HashMap;
 
@@ -59,16 +59,19 @@ fn by_member(loans: Vec<LoanWithState>) -> HashMap<MemberId, Vec<LoanWithState>>
     map
 }
 
-/// The loans of her member accounts: one read per group she belongs to.
+/// The loans of her member accounts: one read per account, of her loans
+/// only (not the rest of her groups').
 pub async fn her_loans(state: &AppState, client: &Client) -> Result<Vec<LoanWithState>, AppError> {
-    let mut groups: Vec<_> = client.members.iter().map(|m| m.group_id).collect();
-    groups.sort_unstable();
-    groups.dedup();
     let mut loans = Vec::new();
-    for g in groups {
-        loans.extend(state.store.loans(Some(g)).await?);
+    for m in &client.members {
+        loans.extend(
+            state
+                .store
+                .loans_in(&LoanScope::member(m.member_id))
+                .await?,
+        );
     }
-    Ok(loans_of(client, &mut by_member(loans)))
+    Ok(loans)
 }
 
 /// One woman: her records and the loans of her member accounts.

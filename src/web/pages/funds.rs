@@ -10,7 +10,7 @@ use crate::ledger::chart;
 use crate::loans::product::LoanStatus;
 use crate::money::Sign;
 use crate::savings::shareout::ShareBasis;
-use crate::store::ShareOutRequest;
+use crate::store::{LoanScope, ShareOutRequest};
 use crate::web::authz::{allowed, require, Action};
 use crate::web::forms::{amount, fund, key, new_key, past_date, today};
 use crate::web::session::{CheckedForm, Session};
@@ -69,7 +69,7 @@ pub async fn page(
         .collect();
     let written_off: Vec<WrittenOff> = state
         .store
-        .loans(Some(group_id))
+        .loans_in(&LoanScope::group(group_id).open_only())
         .await?
         .into_iter()
         .filter(|l| l.loan.status == LoanStatus::WrittenOff)
@@ -237,7 +237,8 @@ pub async fn late_fines(
 ) -> Result<Response, PageError> {
     require(&form.session.principal, Action::KeepBooks(group_id))?;
     let on = past_date(&form, "on")?;
-    for l in state.store.loans(Some(group_id)).await? {
+    let open = LoanScope::group(group_id).open_only();
+    for l in state.store.loans_in(&open).await? {
         if l.loan.status == LoanStatus::Active {
             state.store.charge_late_fines(l.loan.id, on).await?;
         }

@@ -13,7 +13,7 @@ use crate::loans::portfolio::arrears;
 use crate::loans::product::{Loan, LoanStatus};
 use crate::meetings::{Expense, MeetingDraft, MemberLines};
 use crate::money::{Money, Sign};
-use crate::store::{LoanWithState, StoreError};
+use crate::store::{LoanScope, LoanWithState, StoreError};
 use crate::web::authz::{require, Action};
 use crate::web::forms::today;
 use crate::web::session::{CheckedForm, Session};
@@ -40,7 +40,13 @@ impl Books {
     async fn load(state: &AppState, group_id: i64) -> Result<Books, AppError> {
         let books = GroupBooks::load(state, group_id).await?;
         let members = state.store.members(group_id).await?;
-        let loans = state.store.loans(Some(group_id)).await?;
+        // A meeting acts on running and approved loans only: not reading
+        // the group's finished ones keeps this page's cost from growing
+        // with the group's history.
+        let loans = state
+            .store
+            .loans_in(&LoanScope::group(group_id).open_only())
+            .await?;
         let rules = state.store.group_rules(group_id).await?;
         let (active, rest): (Vec<_>, Vec<_>) = loans
             .into_iter()

@@ -3,9 +3,10 @@
 
 use super::{amount, GroupBooks};
 use crate::groups::Member;
-use crate::ledger::{chart, HistoryLine};
+use crate::ledger::{chart, AccountId, HistoryLine};
 use crate::loans::portfolio::arrears;
 use crate::loans::product::LoanStatus;
+use crate::store::{LoanScope, StoreError, MAX_PER_PAGE};
 use crate::web::authz::require_member;
 use crate::web::forms::today;
 use crate::web::session::{Principal, Session};
@@ -44,10 +45,13 @@ async fn loans_of(
     member: &Member,
 ) -> Result<Vec<LoanView>, AppError> {
     let today = today();
-    let loans = state.store.loans(Some(member.group_id)).await?;
+    let loans = state
+        .store
+        .loans_in(&LoanScope::member(member.id).open_only())
+        .await?;
     Ok(loans
         .into_iter()
-        .filter(|l| l.loan.member_id == member.id && l.loan.status == LoanStatus::Active)
+        .filter(|l| l.loan.status == LoanStatus::Active)
         .map(|l| {
             let a = arrears(&l.state, today);
             let next = l
@@ -79,17 +83,35 @@ async fn recent_lines(
     lang: crate::i18n::Lang,
     limit: usize,
 ) -> Result<Vec<LineView>, AppError> {
-    let mut lines: Vec<(HistoryLine, &'static str)> = Vec::new();
+    let mut labels = Vec::with_capacity(3);
     for (header, label) in [
         (chart::shg::COMPULSORY_SAVINGS, "member.compulsory_savings"),
         (chart::shg::VOLUNTARY_SAVINGS, "member.voluntary_savings"),
         (chart::shg::LOANS_TO_MEMBERS, "member.loans"),
     ] {
         let code = chart::member_account_code(header, &member.code);
-        let account = state.store.account_by_code(books.book.id, &code).await?;
-        let page = super::latest_history(state, account.id, 50).await?;
-        lines.extend(page.lines.into_iter().map(|l| (l, label)));
+        let id = books
+            .account_id(&code)
+            .ok_or_else(|| StoreError::not_found("account", &code))?;
+        labels.push((id, label));
     }
+    let accounts: Vec<AccountId> = labels.iter().map(|(id, _)| *id).collect();
+    // Twice what she is shown: each correction takes two of an account's
+    // lines out (the corrected entry and its reversal).
+    let per_account = u32::try_from(limit)
+        .unwrap_or(MAX_PER_PAGE)
+        .saturating_mul(2)
+        .min(MAX_PER_PAGE);
+    let mut lines: Vec<(HistoryLine, &'static str)> = state
+        .store
+        .latest_lines(&accounts, per_account)
+        .await?
+        .into_iter()
+        .filter_map(|(account, line)| {
+            let label = labels.iter().find(|(id, _)| *id == account)?.1;
+            Some((line, label))
+        })
+        .collect();
     let reversed: HashSet<i64> = lines.iter().filter_map(|(l, _)| l.reverses).collect();
     lines.retain(|(l, _)| l.reverses.is_none() && !reversed.contains(&l.entry_id));
     lines.sort_by_key(|(l, _)| std::cmp::Reverse((l.business_date, l.entry_id)));

@@ -18,7 +18,7 @@ pub mod reports;
 pub mod staff;
 
 use crate::groups::{Group, GroupId};
-use crate::ledger::{chart, Book, TrialBalance};
+use crate::ledger::{chart, AccountId, Book, TrialBalance};
 use crate::money::{Currency, Money};
 use crate::web::{AppError, AppState};
 use std::collections::HashMap;
@@ -62,6 +62,8 @@ pub struct GroupBooks {
     pub book: Book,
     /// Balances by account code, signed (debit positive).
     pub balances: HashMap<String, i64>,
+    /// Account ids by code.
+    pub ids: HashMap<String, AccountId>,
 }
 
 impl GroupBooks {
@@ -78,11 +80,22 @@ impl GroupBooks {
             .iter()
             .map(|l| (l.code.clone(), l.balance))
             .collect();
+        let ids = tb
+            .lines
+            .iter()
+            .map(|l| (l.code.clone(), l.account_id))
+            .collect();
         Ok(GroupBooks {
             group,
             book: tb.book,
             balances,
+            ids,
         })
+    }
+
+    /// A postable account of the group's book.
+    pub fn account_id(&self, code: &str) -> Option<AccountId> {
+        self.ids.get(code).copied()
     }
 
     pub fn balance(&self, code: &str) -> i64 {

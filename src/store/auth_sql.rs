@@ -368,16 +368,32 @@ macro_rules! impl_auth_store {
                     Ok(id)
                 }
 
-                async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
-                    let row: Option<UserRow> = sqlx::query_as(
-                        "SELECT u.id, u.username, u.display_name, u.role, u.must_change_password, u.lang, u.active \
-                         FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active",
-                    )
-                    .bind(token_hash)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                    row.map(user_of).transpose()
+                async fn api_token_user(
+                    &self,
+                    token_hash: &str,
+                ) -> StoreResult<Option<(User, Vec<GroupId>)>> {
+                    // One row per group she keeps (one with no group when she
+                    // keeps none): a round trip saved on every API request.
+                    let rows: Vec<(i64, String, String, String, bool, String, bool, Option<GroupId>)> =
+                        sqlx::query_as(
+                            "SELECT u.id, u.username, u.display_name, u.role, u.must_change_password, \
+                             u.lang, u.active, tg.group_id \
+                             FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                             LEFT JOIN treasurer_groups tg ON tg.user_id = u.id AND u.role = 'treasurer' \
+                             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active \
+                             ORDER BY tg.group_id",
+                        )
+                        .bind(token_hash)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    let groups = rows.iter().filter_map(|r| r.7).collect();
+                    let Some((id, username, display_name, role, must_change, lang, active, _)) =
+                        rows.into_iter().next()
+                    else {
+                        return Ok(None);
+                    };
+                    let user = user_of((id, username, display_name, role, must_change, lang, active))?;
+                    Ok(Some((user, groups)))
                 }
 
                 async fn api_tokens(&self) -> StoreResult<Vec<ApiTokenInfo>> {

@@ -157,13 +157,14 @@ macro_rules! impl_loan_store {
             use $crate::groups::GroupId;
             use $crate::store::loans::{
                 Fund, LoanApplication, LoanOperation, LoanStore, LoanWithState, ProductUse,
-                Reschedule,
+                Repayment, Reschedule,
             };
             use $crate::store::loans_sql::{
                 adjustment_kind, adjustment_text, check_reason_code, check_text, component,
                 settings_to_json, LoanRow, ProductRow, LOAN_COLUMNS,
                 PRODUCT_COLUMNS,
             };
+            use $crate::store::repayment::{expect_status, plan, Aftermath, EarlierUse, PlannedRepayment};
             use $crate::store::shared::AccountRow;
             use $crate::store::{Store, StoreError, StoreResult};
             use chrono::{NaiveDate, Utc};
@@ -211,8 +212,7 @@ macro_rules! impl_loan_store {
                     Ok(LoanOperation { loan, entry_id, replayed: false, allocation: Vec::new() })
                 }
 
-                /// `repay_loan` inside a transaction the caller commits (a meeting
-                /// posts many operations all or nothing).
+                /// `repay_loan` inside a transaction the caller commits.
                 pub(super) async fn repay_in(
                     tx: &mut sqlx::Transaction<'static, $db>,
                     loan_id: LoanId,
@@ -225,71 +225,432 @@ macro_rules! impl_loan_store {
                     if let Some(op) = Self::replay(tx, &loan, key, "repaid", on, Some(amount)).await? {
                         return Ok(op);
                     }
+                    // Refused before any read it would not need.
                     expect_status(&loan, LoanStatus::Active, "repaid")?;
-                    if loan.disbursed_on.is_some_and(|d| on < d) {
-                        return Err(StoreError::Invalid(
-                            "a repayment cannot be dated before the disbursement".into(),
-                        ));
-                    }
                     let mut state = Self::state_of(tx, &loan).await?;
-                    let lines = allocation::allocate(&state, amount, on, loan.settings.allocation)?;
                     let accounts = Self::loan_accounts(tx, &loan, into).await?;
-                    let entry = accounts.repayment(&lines, on, key, &format!("loan {}", loan.id))?;
-                    let entry_id = Self::post_one_in_tx(tx, &entry).await?.entry_id;
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO loan_allocations (entry_id, loan_id, version, installment, \
-                         component, amount, paid_on) ",
-                    );
-                    qb.push_values(&lines, |mut row, l| {
-                        row.push_bind(entry_id)
-                            .push_bind(loan.id)
-                            .push_bind(loan.schedule_version)
-                            .push_bind(l.installment as i32)
-                            .push_bind(l.component.as_str())
-                            .push_bind(l.amount)
-                            .push_bind(on);
-                    });
-                    qb.build().execute(&mut **tx).await?;
-                    Self::record_event(tx, loan.id, on, "repaid", None, None, Some(entry_id)).await?;
-                    allocation::apply(&mut state, on, &lines);
-                    if state.outstanding_total() == 0 {
-                        Self::set_status(tx, loan.id, LoanStatus::Closed, Some(on)).await?;
-                        loan.status = LoanStatus::Closed;
-                        loan.closed_on = Some(on);
-                    } else if lines.iter().any(|l| {
-                        l.component == Component::Principal
-                            && state
-                                .installments
-                                .iter()
-                                .any(|i| i.number == l.installment && i.due_date > on)
-                    }) {
-                        // Principal paid ahead of schedule: the product says
-                        // whether the rest is recomputed or shortened.
-                        let units = accounts.book.currency.minor_units();
-                        let terms = loan.settings.terms(loan.principal, loan.disbursed_on.unwrap_or(on), None, units);
-                        let rescheduled = allocation::reschedule_after_prepayment(
-                            &terms, &state, on, loan.settings.prepayment,
-                        )?;
-                        if rescheduled != state.installments {
-                            let rows: Vec<(u32, NaiveDate, Parts)> = rescheduled
-                                .iter()
-                                .map(|i| {
-                                    let mut left = Parts::default();
-                                    for c in Component::ALL {
-                                        *left.get_mut(c) = i.outstanding(c).max(0);
-                                    }
-                                    (i.number, i.due_date, left)
-                                })
-                                .filter(|(_, _, p)| p.total() > 0)
-                                .collect();
-                            loan.schedule_version =
-                                Self::new_version(tx, &loan, &state, &rows, on).await?;
-                            Self::record_event(tx, loan.id, on, "prepayment-rescheduled", None, None, None)
-                                .await?;
+                    let planned = plan(&mut loan, &mut state, &accounts, amount, on, key)?;
+                    let allocation = planned.lines.clone();
+                    let entry_id = Self::write_repayments(tx, std::slice::from_ref(&planned))
+                        .await?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| StoreError::Corrupt("a repayment was not posted".into()))?;
+                    // The loan as it now stands, without reading it back.
+                    Ok(LoanOperation { loan, entry_id, replayed: false, allocation })
+                }
+
+                /// Writes decided repayments: their entries, allocation rows
+                /// and events in one statement each whatever their number, then
+                /// what each changed (closure, a new schedule version). Returns
+                /// the entry ids in order.
+                pub(super) async fn write_repayments(
+                    tx: &mut sqlx::Transaction<'static, $db>,
+                    planned: &[PlannedRepayment],
+                ) -> StoreResult<Vec<EntryId>> {
+                    if planned.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let entries: Vec<_> = planned.iter().map(|p| p.entry.clone()).collect();
+                    let outcomes = Self::post_in_tx(tx, &entries).await?;
+                    let mut entry_ids = Vec::with_capacity(outcomes.len());
+                    for (p, o) in planned.iter().zip(&outcomes) {
+                        // Every key was checked unused in this transaction: a
+                        // replay here means another writer took it meanwhile.
+                        if o.replayed {
+                            return Err(StoreError::IdempotencyConflict {
+                                key: p.entry.idempotency_key().as_str().to_string(),
+                                entry_id: o.entry_id,
+                            });
+                        }
+                        entry_ids.push(o.entry_id);
+                    }
+                    let lines: Vec<(EntryId, &PlannedRepayment, &AllocationLine)> = planned
+                        .iter()
+                        .zip(&entry_ids)
+                        .flat_map(|(p, &id)| p.lines.iter().map(move |l| (id, p, l)))
+                        .collect();
+                    for chunk in lines.chunks(1_000) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO loan_allocations (entry_id, loan_id, version, installment, \
+                             component, amount, paid_on) ",
+                        );
+                        qb.push_values(chunk, |mut row, (entry_id, p, l)| {
+                            row.push_bind(*entry_id)
+                                .push_bind(p.loan_id)
+                                .push_bind(p.version)
+                                .push_bind(l.installment as i32)
+                                .push_bind(l.component.as_str())
+                                .push_bind(l.amount)
+                                .push_bind(p.on);
+                        });
+                        qb.build().execute(&mut **tx).await?;
+                    }
+                    let mut events: Vec<(LoanId, NaiveDate, &str, Option<EntryId>)> = Vec::new();
+                    for (p, &id) in planned.iter().zip(&entry_ids) {
+                        events.push((p.loan_id, p.on, "repaid", Some(id)));
+                        if matches!(p.aftermath, Aftermath::Reschedules { .. }) {
+                            events.push((p.loan_id, p.on, "prepayment-rescheduled", None));
                         }
                     }
-                    // The loan as it now stands, without reading it back.
-                    Ok(LoanOperation { loan, entry_id, replayed: false, allocation: lines })
+                    let recorded_at = Utc::now();
+                    for chunk in events.chunks(1_000) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO loan_events (loan_id, on_date, kind, entry_id, recorded_at) ",
+                        );
+                        qb.push_values(chunk, |mut row, (loan_id, on, kind, entry_id)| {
+                            row.push_bind(*loan_id)
+                                .push_bind(*on)
+                                .push_bind(*kind)
+                                .push_bind(*entry_id)
+                                .push_bind(recorded_at);
+                        });
+                        qb.build().execute(&mut **tx).await?;
+                    }
+                    for p in planned {
+                        match &p.aftermath {
+                            Aftermath::Continues => {}
+                            Aftermath::Closes => {
+                                Self::set_status(&mut **tx, p.loan_id, LoanStatus::Closed, Some(p.on)).await?;
+                            }
+                            Aftermath::Reschedules { before, rows } => {
+                                Self::new_version(&mut **tx, p.loan_id, p.version, before, rows, p.on).await?;
+                            }
+                        }
+                    }
+                    Ok(entry_ids)
+                }
+
+                /// Repayments of many loans in the caller's transaction, in a
+                /// fixed number of statements: the loans (locked in id order),
+                /// their schedules, the accounts and any earlier use of the
+                /// keys are read once; each repayment is then decided in memory
+                /// in the order given, seeing those before it, exactly as
+                /// `repay_in` would decide it alone; what was accepted is
+                /// written together. A refusal is that repayment's answer and
+                /// writes nothing.
+                pub(super) async fn repay_many_in(
+                    tx: &mut sqlx::Transaction<'static, $db>,
+                    batch: &[Repayment],
+                ) -> StoreResult<Vec<StoreResult<LoanOperation>>> {
+                    if batch.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let mut ids: Vec<LoanId> = batch.iter().map(|r| r.loan_id).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("{LOAN_COLUMNS} WHERE id IN ("));
+                    let mut list = qb.separated(", ");
+                    for id in &ids {
+                        list.push_bind(*id);
+                    }
+                    qb.push(format!(") ORDER BY id{}", $lock));
+                    let rows: Vec<LoanRow> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    let mut loans: HashMap<LoanId, Loan> = HashMap::new();
+                    for row in rows {
+                        let loan: Loan = row.try_into()?;
+                        loans.insert(loan.id, loan);
+                    }
+                    let mut states = Self::current_states(tx, &ids).await?;
+                    let books = Self::repayment_books(tx, &loans).await?;
+                    let earlier = Self::earlier_uses(tx, batch, &loans, &books).await?;
+
+                    enum Answer {
+                        Done(StoreResult<LoanOperation>),
+                        /// The `usize`th write of this batch.
+                        Fresh(usize, Loan),
+                        /// The same key again, after an accepted `usize`th write.
+                        Again(usize, Loan, bool),
+                    }
+                    let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
+                    let mut planned: Vec<PlannedRepayment> = Vec::new();
+                    let mut taken: HashMap<(i64, &str), usize> = HashMap::new();
+                    for r in batch {
+                        let Some(loan) = loans.get_mut(&r.loan_id) else {
+                            answers.push(Answer::Done(Err(StoreError::not_found("loan", r.loan_id))));
+                            continue;
+                        };
+                        let Some(book) = books.get(&(loan.member_id, r.into)) else {
+                            return Err(StoreError::Corrupt(format!("loan {} has no book", loan.id)));
+                        };
+                        let slot = (book.book.id, r.key.as_str());
+                        if let Some(found) = earlier.get(&(book.book.id, r.key.as_str().to_string())) {
+                            answers.push(Answer::Done(found.answer(loan, r)));
+                            continue;
+                        }
+                        if let Some(&at) = taken.get(&slot) {
+                            let first = &planned[at];
+                            let same = first.loan_id == r.loan_id
+                                && first.on == r.on
+                                && first.lines.iter().map(|l| l.amount).sum::<i64>() == r.amount;
+                            answers.push(Answer::Again(at, loan.clone(), same));
+                            continue;
+                        }
+                        let state = states.entry(loan.id).or_insert_with(|| LoanState::assemble(Vec::new(), Vec::new(), Vec::new()));
+                        match plan(loan, state, book, r.amount, r.on, &r.key) {
+                            Ok(p) => {
+                                taken.insert(slot, planned.len());
+                                answers.push(Answer::Fresh(planned.len(), loan.clone()));
+                                planned.push(p);
+                            }
+                            Err(e) => answers.push(Answer::Done(Err(e))),
+                        }
+                    }
+                    let entry_ids = Self::write_repayments(tx, &planned).await?;
+                    Ok(answers
+                        .into_iter()
+                        .zip(batch)
+                        .map(|(answer, r)| match answer {
+                            Answer::Done(done) => done,
+                            Answer::Fresh(at, loan) => Ok(LoanOperation {
+                                loan,
+                                entry_id: entry_ids[at],
+                                replayed: false,
+                                allocation: planned[at].lines.clone(),
+                            }),
+                            Answer::Again(at, loan, true) => Ok(LoanOperation {
+                                loan,
+                                entry_id: entry_ids[at],
+                                replayed: true,
+                                allocation: planned[at].lines.clone(),
+                            }),
+                            Answer::Again(at, _, false) => Err(StoreError::IdempotencyConflict {
+                                key: r.key.as_str().to_string(),
+                                entry_id: entry_ids[at],
+                            }),
+                        })
+                        .collect())
+                }
+
+                /// The current schedule of each loan with what was paid and
+                /// charged on it, in three queries however many loans.
+                async fn current_states(
+                    tx: Exec<'_>,
+                    ids: &[LoanId],
+                ) -> StoreResult<HashMap<LoanId, LoanState>> {
+                    fn of_loans<'q>(select: &str, ids: &'q [LoanId], order: &str) -> sqlx::QueryBuilder<'q, $db> {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                            "{select} JOIN loans l ON l.id = x.loan_id AND x.version = l.schedule_version \
+                             WHERE x.loan_id IN ("
+                        ));
+                        let mut list = qb.separated(", ");
+                        for id in ids {
+                            list.push_bind(*id);
+                        }
+                        qb.push(format!(") ORDER BY {order}"));
+                        qb
+                    }
+                    let installments: Vec<InstallmentRow> = of_loans(
+                        "SELECT x.loan_id, x.number, x.due_date, x.principal, x.interest, x.fee, \
+                         x.penalty FROM loan_installments x",
+                        ids,
+                        "x.loan_id, x.number",
+                    )
+                    .build_query_as()
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let allocations: Vec<AllocationRow> = of_loans(
+                        "SELECT x.loan_id, x.entry_id, x.paid_on, x.installment, x.component, \
+                         x.amount FROM loan_allocations x",
+                        ids,
+                        "x.loan_id, x.paid_on, x.entry_id",
+                    )
+                    .build_query_as()
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let adjustments: Vec<AdjustmentRow> = of_loans(
+                        "SELECT x.loan_id, x.installment, x.component, x.kind, x.amount \
+                         FROM loan_adjustments x",
+                        ids,
+                        "x.loan_id, x.id",
+                    )
+                    .build_query_as()
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let mut by_loan: HashMap<i64, (Vec<InstallmentRow>, Vec<AllocationRow>, Vec<AdjustmentRow>)> =
+                        HashMap::new();
+                    for r in installments {
+                        by_loan.entry(r.0).or_default().0.push(r);
+                    }
+                    for r in allocations {
+                        by_loan.entry(r.0).or_default().1.push(r);
+                    }
+                    for r in adjustments {
+                        by_loan.entry(r.0).or_default().2.push(r);
+                    }
+                    by_loan
+                        .into_iter()
+                        .map(|(id, (i, a, d))| Ok((id, assemble(i, a, d)?)))
+                        .collect()
+                }
+
+                /// The accounts each borrower's repayments move through, by
+                /// (member, fund), in two queries.
+                async fn repayment_books(
+                    tx: Exec<'_>,
+                    loans: &HashMap<LoanId, Loan>,
+                ) -> StoreResult<HashMap<(i64, Fund), LoanAccounts>> {
+                    let mut members: Vec<i64> = loans.values().map(|l| l.member_id).collect();
+                    members.sort_unstable();
+                    members.dedup();
+                    if members.is_empty() {
+                        return Ok(HashMap::new());
+                    }
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT m.id, m.member_code, b.id, b.kind, b.name, b.currency FROM members m \
+                         JOIN shg_groups g ON g.id = m.group_id JOIN books b ON b.id = g.book_id \
+                         WHERE m.id IN (",
+                    );
+                    let mut list = qb.separated(", ");
+                    for id in &members {
+                        list.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(i64, String, i64, String, String, String)> =
+                        qb.build_query_as().fetch_all(&mut *tx).await?;
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                        "{} WHERE a.book_id IN (",
+                        $crate::store::shared::ACCOUNT_COLUMNS
+                    ));
+                    let mut list = qb.separated(", ");
+                    for (_, _, book_id, ..) in &rows {
+                        list.push_bind(*book_id);
+                    }
+                    qb.push(") AND a.code IN (");
+                    let mut list = qb.separated(", ");
+                    for code in [
+                        chart::shg::CASH,
+                        chart::shg::BANK,
+                        chart::shg::INTEREST_INCOME,
+                        chart::shg::FINE_INCOME,
+                        chart::shg::OTHER_INCOME,
+                        chart::shg::WRITE_OFFS,
+                        chart::shg::RECOVERIES,
+                    ] {
+                        list.push_bind(code);
+                    }
+                    for (_, member_code, ..) in &rows {
+                        list.push_bind(chart::member_account_code(chart::shg::LOANS_TO_MEMBERS, member_code));
+                    }
+                    qb.push(")");
+                    let accounts: Vec<AccountRow> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                    let mut by_code: HashMap<(i64, String), $crate::ledger::Account> = HashMap::new();
+                    for row in accounts {
+                        let a: $crate::ledger::Account = row.try_into()?;
+                        by_code.insert((a.book_id, a.code.clone()), a);
+                    }
+                    let mut books = HashMap::new();
+                    for (member_id, member_code, book_id, kind, name, currency) in rows {
+                        let book: $crate::ledger::Book =
+                            $crate::store::shared::BookRow { id: book_id, kind, name, currency }.try_into()?;
+                        let take = |code: &str| {
+                            by_code.get(&(book_id, code.to_string())).cloned().ok_or_else(|| {
+                                StoreError::Corrupt(format!("book {book_id} has no account {code}"))
+                            })
+                        };
+                        let member_loan = chart::member_account_code(chart::shg::LOANS_TO_MEMBERS, &member_code);
+                        for fund in [Fund::Cash, Fund::Bank] {
+                            books.insert(
+                                (member_id, fund),
+                                LoanAccounts {
+                                    book: book.clone(),
+                                    fund: take(fund.account_code())?,
+                                    member_loan: take(&member_loan)?,
+                                    interest_income: take(chart::shg::INTEREST_INCOME)?,
+                                    fine_income: take(chart::shg::FINE_INCOME)?,
+                                    other_income: take(chart::shg::OTHER_INCOME)?,
+                                    write_offs: take(chart::shg::WRITE_OFFS)?,
+                                    recoveries: take(chart::shg::RECOVERIES)?,
+                                },
+                            );
+                        }
+                    }
+                    Ok(books)
+                }
+
+                /// The entries the batch's keys already posted, with what they
+                /// were, by (book, key): one query, two more only when a
+                /// request is a re-send.
+                async fn earlier_uses(
+                    tx: Exec<'_>,
+                    batch: &[Repayment],
+                    loans: &HashMap<LoanId, Loan>,
+                    books: &HashMap<(i64, Fund), LoanAccounts>,
+                ) -> StoreResult<HashMap<(i64, String), EarlierUse>> {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT e.id, e.book_id, e.idempotency_key, ev.loan_id, ev.kind, e.business_date \
+                         FROM journal_entries e LEFT JOIN loan_events ev ON ev.entry_id = e.id \
+                         WHERE e.book_id IN (",
+                    );
+                    let mut book_ids: Vec<i64> = batch
+                        .iter()
+                        .filter_map(|r| loans.get(&r.loan_id))
+                        .filter_map(|l| books.get(&(l.member_id, Fund::Cash)))
+                        .map(|b| b.book.id)
+                        .collect();
+                    book_ids.sort_unstable();
+                    book_ids.dedup();
+                    if book_ids.is_empty() {
+                        return Ok(HashMap::new());
+                    }
+                    let mut list = qb.separated(", ");
+                    for id in &book_ids {
+                        list.push_bind(*id);
+                    }
+                    qb.push(") AND e.idempotency_key IN (");
+                    let mut list = qb.separated(", ");
+                    for r in batch {
+                        list.push_bind(r.key.as_str());
+                    }
+                    qb.push(")");
+                    let rows: Vec<(i64, i64, String, Option<i64>, Option<String>, NaiveDate)> =
+                        qb.build_query_as().fetch_all(&mut *tx).await?;
+                    if rows.is_empty() {
+                        return Ok(HashMap::new());
+                    }
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT entry_id, installment, component, amount FROM loan_allocations \
+                         WHERE entry_id IN (",
+                    );
+                    let mut list = qb.separated(", ");
+                    for row in &rows {
+                        list.push_bind(row.0);
+                    }
+                    qb.push(") ORDER BY entry_id, installment, component");
+                    let lines: Vec<(i64, i32, String, i64)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT entry_id, COALESCE(CAST(SUM(amount) AS BIGINT), 0) FROM postings \
+                         WHERE amount > 0 AND entry_id IN (",
+                    );
+                    let mut list = qb.separated(", ");
+                    for row in &rows {
+                        list.push_bind(row.0);
+                    }
+                    qb.push(") GROUP BY entry_id");
+                    let received: HashMap<i64, i64> =
+                        qb.build_query_as::<(i64, i64)>().fetch_all(&mut *tx).await?.into_iter().collect();
+                    let mut found = HashMap::new();
+                    for (entry_id, book_id, key, loan_id, kind, date) in rows {
+                        let allocation = lines
+                            .iter()
+                            .filter(|l| l.0 == entry_id)
+                            .map(|(_, installment, c, amount)| {
+                                Ok(AllocationLine { installment: *installment as u32, component: component(c)?, amount: *amount })
+                            })
+                            .collect::<StoreResult<Vec<_>>>()?;
+                        found.insert(
+                            (book_id, key),
+                            EarlierUse {
+                                entry_id,
+                                loan_id,
+                                repaid: kind.as_deref() == Some("repaid"),
+                                date,
+                                received: received.get(&entry_id).copied().unwrap_or(0),
+                                allocation,
+                            },
+                        );
+                    }
+                    Ok(found)
                 }
 
                 async fn lock_loan(tx: Exec<'_>, id: LoanId) -> StoreResult<Loan> {
@@ -559,19 +920,20 @@ macro_rules! impl_loan_store {
                 /// amounts move on) and starts the next with `rows`.
                 async fn new_version(
                     tx: Exec<'_>,
-                    loan: &Loan,
+                    loan_id: LoanId,
+                    current: i32,
                     state: &LoanState,
                     rows: &[(u32, NaiveDate, Parts)],
                     on: NaiveDate,
                 ) -> StoreResult<i32> {
                     let moved = outstanding_rows(state);
-                    Self::insert_adjustments(&mut *tx, loan.id, loan.schedule_version, &moved, on, None)
+                    Self::insert_adjustments(&mut *tx, loan_id, current, &moved, on, None)
                         .await?;
-                    let version = loan.schedule_version + 1;
-                    Self::insert_installments(&mut *tx, loan.id, version, rows, on).await?;
+                    let version = current + 1;
+                    Self::insert_installments(&mut *tx, loan_id, version, rows, on).await?;
                     sqlx::query("UPDATE loans SET schedule_version = $1 WHERE id = $2")
                         .bind(version)
-                        .bind(loan.id)
+                        .bind(loan_id)
                         .execute(&mut *tx)
                         .await?;
                     Ok(version)
@@ -588,17 +950,6 @@ macro_rules! impl_loan_store {
                     $crate::money::Currency::from_code(&code)
                         .map(|c| c.minor_units())
                         .map_err(|e| StoreError::Corrupt(e.to_string()))
-                }
-            }
-
-            fn expect_status(loan: &Loan, wanted: LoanStatus, doing: &str) -> StoreResult<()> {
-                if loan.status == wanted {
-                    Ok(())
-                } else {
-                    Err(StoreError::LoanState(format!(
-                        "loan {} is {}; only a loan that is {} can be {doing}",
-                        loan.id, loan.status, wanted
-                    )))
                 }
             }
 
@@ -878,6 +1229,19 @@ macro_rules! impl_loan_store {
                     Ok(done)
                 }
 
+                async fn repay_loans(
+                    &self,
+                    batch: &[Repayment],
+                ) -> StoreResult<Vec<StoreResult<LoanOperation>>> {
+                    if batch.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let (_guard, mut tx) = self.begin_write().await?;
+                    let answers = Self::repay_many_in(&mut tx, batch).await?;
+                    tx.commit().await?;
+                    Ok(answers)
+                }
+
                 async fn charge_late_fines(&self, loan_id: LoanId, as_of: NaiveDate) -> StoreResult<i64> {
                     let (_guard, mut tx) = self.begin_write().await?;
                     let loan = Self::lock_loan(&mut tx, loan_id).await?;
@@ -950,7 +1314,7 @@ macro_rules! impl_loan_store {
                             }
                         }
                     }
-                    Self::new_version(&mut tx, &loan, &state, &rows, change.on).await?;
+                    Self::new_version(&mut tx, loan.id, loan.schedule_version, &state, &rows, change.on).await?;
                     Self::record_event(&mut tx, loan.id, change.on, "rescheduled", Some(&change.reason_code), None, None)
                         .await?;
                     let loan = Self::lock_loan(&mut tx, loan_id).await?;

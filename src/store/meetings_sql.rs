@@ -43,7 +43,7 @@ macro_rules! impl_meeting_store {
             use $crate::store::meetings::{BankReading, CashCount, MeetingRecord, MeetingStore};
             use $crate::store::meetings_sql::{meeting_of, MeetingRow, MEETING_COLUMNS};
             use $crate::store::shared::{AccountRow, ACCOUNT_COLUMNS};
-            use $crate::store::{Fund, FundsStore, StoreError, StoreResult};
+            use $crate::store::{Fund, FundsStore, Repayment, StoreError, StoreResult};
             use chrono::{NaiveDate, Utc};
             use std::collections::HashMap;
 
@@ -193,21 +193,45 @@ macro_rules! impl_meeting_store {
                         .into_iter()
                         .map(|o| o.entry_id)
                         .collect();
-                    for m in &draft.members {
-                        for &(loan_id, amount) in m.repayments.iter().filter(|r| r.1 > 0) {
-                            let owner: Option<(i64, i64)> =
-                                sqlx::query_as("SELECT member_id, group_id FROM loans WHERE id = $1")
-                                    .bind(loan_id)
-                                    .fetch_optional(&mut *tx)
-                                    .await?;
-                            if owner != Some((m.member_id, draft.group_id)) {
+                    let repayments: Vec<(i64, Repayment)> = draft
+                        .members
+                        .iter()
+                        .flat_map(|m| m.repayments.iter().filter(|r| r.1 > 0).map(move |r| (m.member_id, *r)))
+                        .map(|(member_id, (loan_id, amount))| {
+                            Ok((member_id, Repayment {
+                                loan_id,
+                                amount,
+                                on: draft.held_on,
+                                into: Fund::Cash,
+                                key: sub_key(key, &format!("repay/{loan_id}"))?,
+                            }))
+                        })
+                        .collect::<StoreResult<_>>()?;
+                    if !repayments.is_empty() {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, member_id, group_id FROM loans WHERE id IN (");
+                        let mut list = qb.separated(", ");
+                        for (_, r) in &repayments {
+                            list.push_bind(r.loan_id);
+                        }
+                        qb.push(")");
+                        let owners: HashMap<i64, (i64, i64)> = qb
+                            .build_query_as::<(i64, i64, i64)>()
+                            .fetch_all(&mut *tx)
+                            .await?
+                            .into_iter()
+                            .map(|(id, member, group)| (id, (member, group)))
+                            .collect();
+                        for (member_id, r) in &repayments {
+                            if owners.get(&r.loan_id) != Some(&(*member_id, draft.group_id)) {
                                 return Err(StoreError::Invalid(format!(
-                                    "loan {loan_id} is not a loan of member {} in this group",
-                                    m.member_id
+                                    "loan {} is not a loan of member {member_id} in this group",
+                                    r.loan_id
                                 )));
                             }
-                            let op = Self::repay_in(&mut tx, loan_id, amount, draft.held_on, Fund::Cash, &sub_key(key, &format!("repay/{loan_id}"))?).await?;
-                            entry_ids.push(op.entry_id);
+                        }
+                        let batch: Vec<Repayment> = repayments.into_iter().map(|(_, r)| r).collect();
+                        for answer in Self::repay_many_in(&mut tx, &batch).await? {
+                            entry_ids.push(answer?.entry_id);
                         }
                     }
                     for &loan_id in &draft.disbursements {

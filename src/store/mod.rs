@@ -22,6 +22,7 @@ mod shared;
 #[macro_use]
 mod loans_sql;
 pub mod postgres;
+mod repayment;
 pub mod sqlite;
 mod verify;
 

@@ -89,8 +89,14 @@ async fn commit(store: Arc<dyn Store>, jobs: Vec<Job>) {
     if batch.is_empty() {
         return;
     }
-    tracing::debug!(size = batch.len(), "repayment batch");
-    match store.repay_loans(&batch).await {
+    let started = std::time::Instant::now();
+    let answered = store.repay_loans(&batch).await;
+    tracing::debug!(
+        size = batch.len(),
+        micros = started.elapsed().as_micros() as u64,
+        "repayment batch"
+    );
+    match answered {
         Ok(answers) if answers.len() == batch.len() => {
             for (reply, answer) in replies.into_iter().zip(answers) {
                 // The client may have gone meanwhile; the others still hear.

@@ -10,11 +10,12 @@ use super::session::Principal;
 use super::{AppError, AppState};
 use crate::auth::{parse_bearer, ApiToken, TokenHash};
 use crate::ledger::{chart, IdempotencyKey};
+use crate::loans::allocation::AllocationError;
 use crate::loans::portfolio::arrears;
 use crate::loans::preview::{PreviewError, PreviewRequest};
 use crate::meetings::{Expense, MeetingDraft, MemberLines};
 use crate::money::{format_minor, Money, Sign};
-use crate::store::{Fund, Repayment, Role};
+use crate::store::{Fund, Repayment, Role, StoreError};
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -560,7 +561,15 @@ async fn repay(
             into: fund,
             key: body.key()?,
         })
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // The rule the amount broke, against the field, as every other
+            // refusal of this request is.
+            AppError::Store(
+                refusal @ StoreError::Allocation(AllocationError::Overpayment { .. }),
+            ) => AppError::invalid("amount", refusal.to_string()),
+            other => other,
+        })?;
     let status = if op.replayed {
         StatusCode::OK
     } else {

@@ -157,8 +157,10 @@ pub trait AuthStore: Send + Sync {
         label: &str,
         token_hash: &str,
     ) -> StoreResult<i64>;
-    /// The active user behind a token that is not revoked.
-    async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<User>>;
+    /// The active user behind a token that is not revoked, with the groups
+    /// she keeps as a treasurer (none for other roles), in one read: every
+    /// API request asks this before anything else.
+    async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<(User, Vec<GroupId>)>>;
     async fn api_tokens(&self) -> StoreResult<Vec<ApiTokenInfo>>;
     async fn revoke_api_token(&self, id: i64) -> StoreResult<()>;
 }

@@ -368,16 +368,42 @@ macro_rules! impl_auth_store {
                     Ok(id)
                 }
 
-                async fn api_token_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
-                    let row: Option<UserRow> = sqlx::query_as(
-                        "SELECT u.id, u.username, u.display_name, u.role, u.must_change_password, u.lang, u.active \
-                         FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active",
-                    )
-                    .bind(token_hash)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                    row.map(user_of).transpose()
+                async fn api_token_user(
+                    &self,
+                    token_hash: &str,
+                ) -> StoreResult<Option<(User, Vec<GroupId>)>> {
+                    // Her groups come as one text in the same row: a round
+                    // trip saved on every API request, and one row rather
+                    // than one per group (SQLite hands each row over between
+                    // threads). `string_agg` is both dialects' (SQLite 3.44+).
+                    let row: Option<(i64, String, String, String, bool, String, bool, Option<String>)> =
+                        sqlx::query_as(
+                            "SELECT u.id, u.username, u.display_name, u.role, u.must_change_password, \
+                             u.lang, u.active, \
+                             (SELECT string_agg(CAST(tg.group_id AS TEXT), ',') FROM treasurer_groups tg \
+                              WHERE tg.user_id = u.id AND u.role = 'treasurer') \
+                             FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active",
+                        )
+                        .bind(token_hash)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    let Some((id, username, display_name, role, must_change, lang, active, groups)) = row
+                    else {
+                        return Ok(None);
+                    };
+                    let mut groups = groups
+                        .iter()
+                        .flat_map(|list| list.split(','))
+                        .map(|g| {
+                            g.parse::<GroupId>().map_err(|_| {
+                                StoreError::Corrupt(format!("treasurer group id {g:?}"))
+                            })
+                        })
+                        .collect::<StoreResult<Vec<GroupId>>>()?;
+                    groups.sort_unstable();
+                    let user = user_of((id, username, display_name, role, must_change, lang, active))?;
+                    Ok(Some((user, groups)))
                 }
 
                 async fn api_tokens(&self) -> StoreResult<Vec<ApiTokenInfo>> {

@@ -250,4 +250,16 @@ pub trait LoanStore: Send + Sync {
         group_id: Option<GroupId>,
         as_of: NaiveDate,
     ) -> StoreResult<Vec<LoanWithState>>;
+
+    /// The group whose books hold the loan, and their currency, in one
+    /// read: what a request must know before it may post to the loan,
+    /// without loading its schedule and payments.
+    async fn loan_group(&self, loan_id: LoanId) -> StoreResult<LoanGroup>;
+}
+
+/// Whose books a loan is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoanGroup {
+    pub group_id: GroupId,
+    pub currency: crate::money::Currency,
 }

@@ -1432,6 +1432,21 @@ macro_rules! impl_loan_store {
                     self.load_loans(scope, None).await
                 }
 
+                async fn loan_group(&self, loan_id: LoanId) -> StoreResult<$crate::store::loans::LoanGroup> {
+                    let row: Option<(GroupId, String)> = sqlx::query_as(
+                        "SELECT l.group_id, b.currency FROM loans l \
+                         JOIN shg_groups g ON g.id = l.group_id \
+                         JOIN books b ON b.id = g.book_id WHERE l.id = $1",
+                    )
+                    .bind(loan_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    let (group_id, code) = row.ok_or_else(|| StoreError::not_found("loan", loan_id))?;
+                    let currency = $crate::money::Currency::from_code(&code)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    Ok($crate::store::loans::LoanGroup { group_id, currency })
+                }
+
                 async fn loans_as_of(
                     &self,
                     group_id: Option<GroupId>,

@@ -73,8 +73,8 @@ pub struct GroupSetup {
 pub use auth::{AuthStore, Role, SessionOwner, User, UserId};
 pub use funds::{BorrowingOperation, FundsStore, ShareOutDone, ShareOutRequest};
 pub use loans::{
-    Fund, LoanApplication, LoanOperation, LoanScope, LoanStore, LoanWithState, ProductUse,
-    Repayment, Reschedule,
+    Fund, LoanApplication, LoanGroup, LoanOperation, LoanScope, LoanStore, LoanWithState,
+    ProductUse, Repayment, Reschedule,
 };
 pub use meetings::{BankReading, CashCount, MeetingRecord, MeetingStore};
 pub use outcomes::{Access, AccessLine, Client, ClientId, OutcomesStore, Sealed};

@@ -10,11 +10,12 @@ use super::session::Principal;
 use super::{AppError, AppState};
 use crate::auth::{parse_bearer, ApiToken, TokenHash};
 use crate::ledger::{chart, IdempotencyKey};
+use crate::loans::allocation::AllocationError;
 use crate::loans::portfolio::arrears;
 use crate::loans::preview::{PreviewError, PreviewRequest};
 use crate::meetings::{Expense, MeetingDraft, MemberLines};
 use crate::money::{format_minor, Money, Sign};
-use crate::store::{Fund, LoanScope, Role};
+use crate::store::{Fund, LoanScope, Repayment, Role, StoreError};
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -38,12 +39,12 @@ impl FromRequestParts<AppState> for ApiCaller {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_bearer)
             .ok_or(AppError::Unauthenticated)?;
-        let user = state
+        let (user, groups) = state
             .store
             .api_token_user(TokenHash::of(token).as_str())
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        Ok(ApiCaller(Principal::of_user(state, user).await?))
+        Ok(ApiCaller(Principal::with_groups(user, groups)))
     }
 }
 
@@ -533,10 +534,11 @@ async fn repay(
     Id(id): Id,
     body: Body,
 ) -> Result<Response, AppError> {
-    let l = state.store.loan(id).await?;
-    require(&p, Action::KeepBooks(l.loan.group_id))?;
-    let book = super::pages::book_of(&state, l.loan.group_id).await?;
-    let value = amount(&body, "amount", book.currency, Sign::Positive)?;
+    // Only where the loan is kept: the posting transaction reads the loan
+    // itself, under its lock.
+    let home = state.store.loan_group(id).await?;
+    require(&p, Action::KeepBooks(home.group_id))?;
+    let value = amount(&body, "amount", home.currency, Sign::Positive)?;
     let on = body.date("on")?.unwrap_or_else(today);
     if on > today() {
         return Err(AppError::invalid(
@@ -550,9 +552,23 @@ async fn repay(
         Some(_) => return Err(AppError::invalid("into", "cash or bank")),
     };
     let op = state
-        .store
-        .repay_loan(id, value, on, fund, &body.key()?)
-        .await?;
+        .repayments
+        .repay(Repayment {
+            loan_id: id,
+            amount: value,
+            on,
+            into: fund,
+            key: body.key()?,
+        })
+        .await
+        .map_err(|e| match e {
+            // The rule the amount broke, against the field, as every other
+            // refusal of this request is.
+            AppError::Store(
+                refusal @ StoreError::Allocation(AllocationError::Overpayment { .. }),
+            ) => AppError::invalid("amount", refusal.to_string()),
+            other => other,
+        })?;
     let status = if op.replayed {
         StatusCode::OK
     } else {

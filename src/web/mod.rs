@@ -3,6 +3,7 @@
 pub mod access;
 pub mod api;
 pub mod authz;
+pub mod batcher;
 mod error;
 pub mod forms;
 pub mod pages;
@@ -33,11 +34,14 @@ pub struct AppState {
     /// Seals and opens identities and incident narratives. Without it those
     /// records can be neither written nor read; the rest of Sakhi works.
     pub identity_key: Option<Arc<crate::crypto::IdentityKey>>,
+    /// API repayments go through here, many to a transaction.
+    pub repayments: Arc<batcher::RepaymentBatcher>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> Result<AppState, tera::Error> {
         Ok(AppState {
+            repayments: Arc::new(batcher::RepaymentBatcher::new(store.clone())),
             store,
             templates: Arc::new(templates()?),
             secure_cookies: false,

@@ -55,15 +55,22 @@ impl Principal {
     }
 
     pub async fn of_user(state: &AppState, user: User) -> Result<Principal, AppError> {
-        Ok(match user.role {
+        let groups = match user.role {
+            Role::Treasurer => state.store.treasurer_groups(user.id).await?,
+            _ => Vec::new(),
+        };
+        Ok(Principal::with_groups(user, groups))
+    }
+
+    /// The principal of a user whose treasurer groups were read with her;
+    /// `groups` counts only for a treasurer.
+    pub fn with_groups(user: User, groups: Vec<GroupId>) -> Principal {
+        match user.role {
             Role::Admin => Principal::Admin(user),
             Role::Staff => Principal::Staff(user),
             Role::Counsellor => Principal::Counsellor(user),
-            Role::Treasurer => {
-                let groups = state.store.treasurer_groups(user.id).await?;
-                Principal::Treasurer { user, groups }
-            }
-        })
+            Role::Treasurer => Principal::Treasurer { user, groups },
+        }
     }
 }
 

@@ -398,7 +398,7 @@ fn demo_or_configured_key(
 }
 
 /// A new random key in a file only its owner can read, never overwriting one.
-fn write_new_key(path: &Path) -> anyhow::Result<IdentityKey> {
+pub(crate) fn write_new_key(path: &Path) -> anyhow::Result<IdentityKey> {
     use std::io::Write as _;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;

@@ -1,10 +1,11 @@
 //! The throwaway databases the `http` and `reports` benchmarks fill: a
 //! SQLite file in a temporary folder, or a database in a throwaway durable
-//! PostgreSQL cluster (or one the caller names).
+//! PostgreSQL cluster (or one the caller names). `reports` can instead keep
+//! its books in a folder ([`Database::kept`]) to time them again later.
 
 use super::BenchBackend;
 use crate::store::pg_cluster::{ClusterOptions, TempCluster};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -80,6 +81,70 @@ impl Database {
                         Ok(None)
                     }
                 }
+            }
+        }
+    }
+
+    /// A database kept in `dir` across runs: `dir/NAME.db` for SQLite, or
+    /// database NAME of a durable cluster whose data is `dir/postgres`.
+    /// `fresh` starts it empty, removing what an earlier run left (a load
+    /// that never finished). `None` as for [`Database::provision`].
+    pub fn kept(
+        kind: Kind,
+        dir: &Path,
+        name: &str,
+        fresh: bool,
+    ) -> anyhow::Result<Option<Database>> {
+        let scratch = tempfile::Builder::new().prefix("sakhi-bench-").tempdir()?;
+        match kind {
+            Kind::Sqlite => {
+                let file = dir.join(format!("{name}.db"));
+                if fresh {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let path = PathBuf::from(format!("{}{suffix}", file.display()));
+                        match std::fs::remove_file(&path) {
+                            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                                return Err(anyhow::Error::from(e)
+                                    .context(format!("removing {}", path.display())));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Ok(Some(Database {
+                    url: format!("sqlite:{}", file.display()),
+                    label: "sqlite (WAL, synchronous=FULL; kept books)",
+                    scratch,
+                    _cluster: None,
+                }))
+            }
+            Kind::Postgres => {
+                let Some(cluster) =
+                    TempCluster::start_kept(&dir.join("postgres"), ClusterOptions::durable())?
+                else {
+                    println!("postgres: skipped (no PostgreSQL server binaries found)");
+                    return Ok(None);
+                };
+                let url = if fresh {
+                    let mut drop = cluster.psql("postgres");
+                    drop.arg("-c")
+                        .arg(format!("DROP DATABASE IF EXISTS \"{name}\""));
+                    let out = drop.output()?;
+                    anyhow::ensure!(
+                        out.status.success(),
+                        "dropping the unfinished books: {}",
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    );
+                    cluster.create_database(name)?
+                } else {
+                    cluster.url(name)
+                };
+                Ok(Some(Database {
+                    url,
+                    label: "postgres (fsync on, synchronous_commit on; kept books)",
+                    scratch,
+                    _cluster: Some(cluster),
+                }))
             }
         }
     }

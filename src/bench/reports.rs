@@ -1,11 +1,15 @@
 //! `sakhi bench reports`: how long the reports take on demo books.
 //!
 //! Demo books (`crate::demo`) are loaded into a throwaway database, which is
-//! then opened with the normal durable settings, as a server opens it. Each
-//! report is timed as its page computes it (median of `--runs`): one group's
-//! trial balance, the program's consolidated trial balance, PAR30 and
-//! arrears of every active loan, the program linkage report and the member
-//! page, the last two through the real router in process (signed in as the
+//! then opened with the normal durable settings, as a server opens it. With
+//! `--keep DIR` the books stay in DIR (with the identity key that sealed
+//! their clients) and later runs asking for the same books time them again
+//! without loading: a 1,000-group load takes the better part of an hour.
+//! Each report is timed as its page computes it (median of `--runs`): one
+//! group's trial balance, the program's consolidated trial balance, PAR30
+//! and arrears of every active loan, the staff dashboard, the program
+//! linkage report, each consenting woman's linked report and the member
+//! page, the pages through the real router in process (signed in as the
 //! demo staff user and a demo member), so they include templates and every
 //! query but no network. Then the books are exported as for
 //! `sakhi export hledger`, and hledger and ledger, where installed, are
@@ -27,7 +31,7 @@ use chrono::NaiveDate;
 use clap::Args;
 use http_body_util::BodyExt;
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -55,10 +59,21 @@ pub struct ReportsBenchArgs {
     /// Requests for the member page (median and p99 are printed).
     #[arg(long, default_value_t = 500)]
     pub requests: usize,
+    /// Consenting clients whose linked report (`/clients/{code}/report`)
+    /// is timed, one request each (total, median and p99 are printed).
+    #[arg(long, default_value_t = 1_000)]
+    pub clients: usize,
     /// Use this empty PostgreSQL database instead of starting a throwaway
     /// cluster. Its tables are written to: never point this at real books.
     #[arg(long, env = "SAKHI_BENCH_POSTGRES_URL")]
     pub postgres_url: Option<String>,
+    /// Keep the loaded demo books in DIR (a SQLite file, a PostgreSQL
+    /// cluster's data, the identity key) and reuse them when a later run
+    /// asks for the same --groups and --weeks, skipping the load. The books
+    /// are dated by the day they were loaded; each run adds its
+    /// access-log lines and sessions to them.
+    #[arg(long, value_name = "DIR", conflicts_with = "postgres_url")]
+    pub keep: Option<PathBuf>,
 }
 
 pub async fn reports(args: &ReportsBenchArgs) -> anyhow::Result<()> {
@@ -69,22 +84,176 @@ pub async fn reports(args: &ReportsBenchArgs) -> anyhow::Result<()> {
         args.groups, args.weeks, args.runs
     );
     for kind in Kind::of(args.backend) {
-        let Some(db) =
-            Database::provision(kind, args.postgres_url.as_deref(), "sakhi_bench_reports")?
-        else {
+        let books = match &args.keep {
+            Some(dir) => Books::kept(kind, dir, args)?,
+            None => Books::throwaway(kind, args)?,
+        };
+        let Some(books) = books else {
             continue;
         };
-        println!("{}:", db.label);
-        run_one(&db, args).await?;
+        println!("{}:", books.db.label);
+        run_one(&books, args).await?;
     }
     Ok(())
 }
 
-async fn run_one(db: &Database, args: &ReportsBenchArgs) -> anyhow::Result<()> {
+/// The database a run times, with the key that sealed its clients and,
+/// when it must be loaded first, where to note that it was.
+struct Books {
+    db: Database,
+    key: Arc<crate::crypto::IdentityKey>,
+    load: Load,
+}
+
+enum Load {
+    /// A throwaway database, loaded every run.
+    Always,
+    /// A kept folder without these books yet: load, then write the note.
+    ThenNote(PathBuf, KeptNote),
+    /// Kept books loaded by an earlier run, as its note says.
+    Done(KeptNote),
+}
+
+/// What `--keep` writes beside a database once its demo books are loaded:
+/// which books they are, so that a run asking for others is refused instead
+/// of timing the wrong ones, and a load that never finished (no note) is
+/// started over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KeptNote {
+    groups: u32,
+    weeks: u32,
+    key_fingerprint: String,
+    loaded_on: NaiveDate,
+}
+
+impl KeptNote {
+    fn text(&self) -> String {
+        format!(
+            "groups={}\nweeks={}\nkey={}\nloaded_on={}\n",
+            self.groups, self.weeks, self.key_fingerprint, self.loaded_on
+        )
+    }
+
+    fn parse(text: &str) -> Option<KeptNote> {
+        let field = |name: &str| {
+            text.lines()
+                .filter_map(|l| l.split_once('='))
+                .find(|(k, _)| k.trim() == name)
+                .map(|(_, v)| v.trim().to_string())
+        };
+        Some(KeptNote {
+            groups: field("groups")?.parse().ok()?,
+            weeks: field("weeks")?.parse().ok()?,
+            key_fingerprint: field("key")?,
+            loaded_on: field("loaded_on")?.parse().ok()?,
+        })
+    }
+}
+
+const KEPT_DATABASE: &str = "sakhi_bench_reports";
+
+impl Books {
+    fn throwaway(kind: Kind, args: &ReportsBenchArgs) -> anyhow::Result<Option<Books>> {
+        let Some(db) = Database::provision(kind, args.postgres_url.as_deref(), KEPT_DATABASE)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Books {
+            db,
+            key: Arc::new(crate::crypto::IdentityKey::generate()?),
+            load: Load::Always,
+        }))
+    }
+
+    fn kept(kind: Kind, dir: &Path, args: &ReportsBenchArgs) -> anyhow::Result<Option<Books>> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        // One key for both backends' books: the demo seals identities with it
+        // and the pages open them with it, so it lives as long as they do.
+        let key_path = dir.join("identity.key");
+        let key = if key_path.exists() {
+            crate::crypto::IdentityKey::from_file(&key_path)?
+        } else {
+            crate::cli::write_new_key(&key_path)?
+        };
+        let note_path = dir.join(match kind {
+            Kind::Sqlite => "sqlite.demo",
+            Kind::Postgres => "postgres.demo",
+        });
+        let note = match std::fs::read_to_string(&note_path) {
+            Ok(text) => Some(KeptNote::parse(&text).with_context(|| {
+                format!(
+                    "{} is not a note this bench wrote; remove it to load the books again",
+                    note_path.display()
+                )
+            })?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(
+                    anyhow::Error::from(e).context(format!("reading {}", note_path.display()))
+                )
+            }
+        };
+        if let Some(note) = &note {
+            ensure!(
+                (note.groups, note.weeks) == (args.groups, args.weeks),
+                "{} keeps demo books of {} groups x {} weeks: ask for those, or keep these in \
+                 another folder",
+                dir.display(),
+                note.groups,
+                note.weeks
+            );
+            ensure!(
+                note.key_fingerprint == key.fingerprint(),
+                "{} was sealed with key {}, but {} now holds key {}",
+                note_path.display(),
+                note.key_fingerprint,
+                key_path.display(),
+                key.fingerprint()
+            );
+        }
+        let Some(db) = Database::kept(kind, dir, KEPT_DATABASE, note.is_none())? else {
+            return Ok(None);
+        };
+        let load = match note {
+            Some(note) => Load::Done(note),
+            None => Load::ThenNote(
+                note_path,
+                KeptNote {
+                    groups: args.groups,
+                    weeks: args.weeks,
+                    key_fingerprint: key.fingerprint(),
+                    loaded_on: chrono::Local::now().date_naive(),
+                },
+            ),
+        };
+        Ok(Some(Books {
+            db,
+            key: Arc::new(key),
+            load,
+        }))
+    }
+}
+
+/// Writes the note whole or not at all: a half-written note must not pass
+/// for a finished load.
+fn write_note(path: &Path, note: &KeptNote) -> anyhow::Result<()> {
+    let partial = path.with_extension("demo.partial");
+    std::fs::write(&partial, note.text())?;
+    std::fs::rename(&partial, path)?;
+    Ok(())
+}
+
+async fn run_one(books: &Books, args: &ReportsBenchArgs) -> anyhow::Result<()> {
+    let db = &books.db;
     // The pages date their reports in local time; so does the demo here.
     let today = chrono::Local::now().date_naive();
-    let key = Arc::new(crate::crypto::IdentityKey::generate()?);
-    {
+    let key = books.key.clone();
+    if let Load::Done(note) = &books.load {
+        println!(
+            "  demo books                kept: {} groups x {} weeks loaded on {} (load skipped)",
+            note.groups, note.weeks, note.loaded_on
+        );
+    } else {
         // The load is many commits that a failed run starts again: they
         // need not each wait for the disk (as `sakhi demo` does).
         let loader = store::open_with(&db.url, Durability::Relaxed).await?;
@@ -107,6 +276,21 @@ async fn run_one(db: &Database, args: &ReportsBenchArgs) -> anyhow::Result<()> {
             summary.outcomes.clients,
             summary.elapsed.as_secs_f64()
         );
+        drop(loader);
+        if store::is_postgres_url(&db.url) {
+            // A server's autovacuum analyses the new rows soon after such a
+            // load; timing before it would measure plans chosen for tables
+            // the planner still thinks empty, which no running server uses.
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&db.url)
+                .await?;
+            sqlx::query("ANALYZE").execute(&pool).await?;
+            pool.close().await;
+        }
+        if let Load::ThenNote(path, note) = &books.load {
+            write_note(path, note)?;
+        }
     }
     let store = store::open(&db.url).await?;
     // A plain reference is copied into each timed future.
@@ -114,8 +298,17 @@ async fn run_one(db: &Database, args: &ReportsBenchArgs) -> anyhow::Result<()> {
     let runs = args.runs;
 
     // One group's trial balance: the current one reads maintained balances;
-    // the report page's (as of a date) sums postings.
+    // the report page's (as of a date) takes off the postings after it.
     let groups = s.groups().await?;
+    if let Load::Done(note) = &books.load {
+        ensure!(
+            groups.len() == usize::try_from(note.groups).unwrap_or(usize::MAX),
+            "the kept books hold {} groups where their note says {}: remove the note to load \
+             them again",
+            groups.len(),
+            note.groups
+        );
+    }
     let group = groups.first().context("the demo made no groups")?;
     let book = group.book_id;
     let (tb_now, tb) = timed(
@@ -143,8 +336,8 @@ async fn run_one(db: &Database, args: &ReportsBenchArgs) -> anyhow::Result<()> {
     // group's as of today, added up.
     let (program_tb, lines) = timed(runs, || program_trial_balance(s, today)).await?;
     println!(
-        "  program TB (consolidated) {:>10} ms   ({} books as of today, {lines} lines; one \
-         query per book)",
+        "  program TB (consolidated) {:>10} ms   ({} books as of today, {lines} lines; three \
+         queries in all)",
         ms_of(program_tb),
         groups.len()
     );
@@ -196,6 +389,38 @@ async fn run_one(db: &Database, args: &ReportsBenchArgs) -> anyhow::Result<()> {
         size / 1024,
         ms_of(linkage_csv)
     );
+
+    let (dashboard, _) = timed(runs, || get_ok(&router, "/staff", &staff)).await?;
+    println!(
+        "  staff dashboard /staff    {:>10} ms   (every group's savings, loans and PAR30; \
+         balances of all books in one query)",
+        ms_of(dashboard)
+    );
+
+    // Each consenting woman's linked view, as staff open it one at a time.
+    let (codes, clients) = consenting_clients(s, today, args.clients).await?;
+    let mut samples = Vec::with_capacity(codes.len());
+    let started = Instant::now();
+    for code in &codes {
+        let one = Instant::now();
+        get_ok(&router, &format!("/clients/{code}/report"), &staff).await?;
+        samples.push(u64::try_from(one.elapsed().as_micros()).unwrap_or(u64::MAX));
+    }
+    let all = started.elapsed();
+    match Latency::of(&mut samples) {
+        Some(l) => println!(
+            "  client linkage reports    {:>10} ms   ({} consenting clients of {clients}, one \
+             request each: median {} ms, p99 {} ms, max {} ms; each read access-logged)",
+            ms_of(all),
+            l.count,
+            ms(l.p50),
+            ms(l.p99),
+            ms(l.max)
+        ),
+        None => println!(
+            "  client linkage reports    none of the {clients} clients consents to linkage: skipped"
+        ),
+    }
 
     let member = s
         .members(group.id)
@@ -289,12 +514,45 @@ where
 /// What `/reports/program/trial-balance` computes: every group's trial
 /// balance as of the day, consolidated. Returns the number of lines.
 async fn program_trial_balance(store: &dyn Store, until: NaiveDate) -> anyhow::Result<usize> {
-    let tbs: Vec<_> = crate::store::group_trial_balances(store, until)
+    let tbs: Vec<_> = crate::store::group_trial_balances(store, Some(until))
         .await?
         .into_iter()
         .map(|(_, tb)| tb)
         .collect();
     Ok(crate::reports::statements::consolidate(&tbs).len())
+}
+
+/// The codes of up to `limit` clients whose consent to link their records
+/// stands on `today` (the others' reports answer 422), oldest client first
+/// so that a kept database times the same women every run; and how many
+/// clients there are in all.
+async fn consenting_clients(
+    store: &dyn Store,
+    today: NaiveDate,
+    limit: usize,
+) -> anyhow::Result<(Vec<String>, usize)> {
+    use crate::outcomes::{ConsentState, Record};
+    let mut consents: std::collections::HashMap<i64, Vec<crate::outcomes::ConsentEvent>> =
+        std::collections::HashMap::new();
+    for r in store.all_records().await? {
+        if let Record::Consent(event) = r.record {
+            consents.entry(r.client_id).or_default().push(event);
+        }
+    }
+    let mut clients = store.clients().await?;
+    let total = clients.len();
+    clients.sort_by_key(|c| c.id);
+    let codes = clients
+        .into_iter()
+        .filter(|c| {
+            consents
+                .get(&c.id)
+                .is_some_and(|events| ConsentState::as_of(events, today).allows_linkage())
+        })
+        .take(limit)
+        .map(|c| c.code.as_str().to_string())
+        .collect();
+    Ok((codes, total))
 }
 
 /// Active loans, those overdue, and PAR30 as a ratio.
@@ -434,6 +692,22 @@ mod tests {
         assert_eq!(set_cookie(&headers, "sakhi_session"), Some("abc123".into()));
         assert_eq!(set_cookie(&headers, "sakhi_login"), Some(String::new()));
         assert_eq!(set_cookie(&headers, "sakhi"), None);
+    }
+
+    #[test]
+    fn a_kept_note_reads_back_what_was_written_and_refuses_anything_else() {
+        let note = KeptNote {
+            groups: 1_000,
+            weeks: 156,
+            key_fingerprint: "ab12cd34".into(),
+            loaded_on: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default(),
+        };
+        assert_eq!(KeptNote::parse(&note.text()), Some(note));
+        assert_eq!(KeptNote::parse("groups=50\nweeks=156\n"), None);
+        assert_eq!(
+            KeptNote::parse("groups=many\nweeks=156\nkey=x\nloaded_on=2026-11-24\n"),
+            None
+        );
     }
 
     #[test]

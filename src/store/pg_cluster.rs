@@ -14,6 +14,10 @@
 //! The server is launched through a small `sh` watchdog that stops it (and removes the
 //! temporary directory) if the owning process dies without running `Drop`, e.g. when a
 //! test binary is killed with SIGKILL.
+//!
+//! [`TempCluster::start_kept`] is the one exception to "throwaway": its data directory
+//! lives in a folder the caller names and outlives the run (only the socket folder is
+//! temporary), so a benchmark can load large books once and time them many times.
 #![forbid(unsafe_code)]
 
 use std::ffi::OsStr;
@@ -121,6 +125,13 @@ pub enum ClusterError {
     /// Database names must match `[A-Za-z_][A-Za-z0-9_]{0,62}`.
     #[error("invalid database name {0:?} (allowed: [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)")]
     InvalidDatabaseName(String),
+    /// A kept cluster's folder that the server's own system user could not enter.
+    #[error(
+        "the {SERVER_OS_USER} system user cannot reach {}: every folder above it must be \
+         searchable by others (chmod o+x), or choose a folder under /tmp",
+        path.display()
+    )]
+    Unreachable { path: PathBuf },
 }
 
 /// Server settings for a [`TempCluster`].
@@ -208,9 +219,11 @@ impl ClusterOptions {
     }
 }
 
-/// A running throwaway PostgreSQL server; stopped and deleted on drop.
+/// A running throwaway PostgreSQL server; stopped and deleted on drop (a kept one,
+/// [`TempCluster::start_kept`], is stopped and its data left in place).
 #[derive(Debug)]
 pub struct TempCluster {
+    /// What drop deletes: the whole cluster, or only a kept cluster's socket folder.
     /// `None` only while dropping.
     dir: Option<tempfile::TempDir>,
     root: PathBuf,
@@ -222,6 +235,22 @@ pub struct TempCluster {
     run_as: RunAs,
     /// The watchdog (`sh`, possibly wrapped in `runuser`/`su`), parent of the postmaster.
     child: Child,
+    /// Where the watchdog writes its pid, and what it deletes when the owner dies.
+    watchdog_dir: PathBuf,
+    /// The data directory outlives this value.
+    kept: bool,
+}
+
+/// Where a cluster's files go, decided before the server starts.
+struct Layout {
+    dir: tempfile::TempDir,
+    root: PathBuf,
+    data_dir: PathBuf,
+    socket_dir: PathBuf,
+    log_path: PathBuf,
+    log: File,
+    watchdog_dir: PathBuf,
+    kept: bool,
 }
 
 impl TempCluster {
@@ -262,16 +291,104 @@ impl TempCluster {
             File::create(&log_path).map_err(io_err(format!("creating {}", log_path.display())))?;
 
         if run_as.is_other_user() {
-            let mut chown = Command::new("chown");
-            chown
-                .arg("-R")
-                .arg(format!("{SERVER_OS_USER}:{SERVER_OS_USER}"))
-                .arg(&root);
-            run(chown)?;
+            chown_to_server_user(&root)?;
         }
 
         initdb(&bin_dir, &run_as, &root, &data_dir)?;
+        let layout = Layout {
+            dir,
+            watchdog_dir: root.clone(),
+            root,
+            data_dir,
+            socket_dir,
+            log_path,
+            log,
+            kept: false,
+        };
+        Self::launch(bin_dir, run_as, layout, &options).map(Some)
+    }
 
+    /// Starts a cluster whose data directory is `dir/data`: made by `initdb` the first
+    /// time, reused as it is afterwards. Drop stops it with a fast shutdown (so the next
+    /// start needs no crash recovery) and leaves `dir` in place; only the socket lives in
+    /// a temporary folder, because `dir` may be too long a path for a unix socket. If the
+    /// owner dies without dropping it, the watchdog stops the server and the data stays.
+    ///
+    /// Returns `Ok(None)` when no PostgreSQL server binaries are found.
+    pub fn start_kept(
+        dir: &Path,
+        options: ClusterOptions,
+    ) -> Result<Option<TempCluster>, ClusterError> {
+        let Some(bin_dir) = find_bin_dir()? else {
+            return Ok(None);
+        };
+        let run_as = RunAs::detect();
+        fs::create_dir_all(dir).map_err(io_err(format!("creating {}", dir.display())))?;
+        let root = fs::canonicalize(dir).map_err(io_err(format!("resolving {}", dir.display())))?;
+        utf8(&root)?;
+        if run_as.is_other_user() && !reachable_by_others(&root) {
+            return Err(ClusterError::Unreachable { path: root });
+        }
+        set_mode_755(&root)?;
+
+        let parent = temp_parent(run_as.is_other_user());
+        let sockets = tempfile::Builder::new()
+            .prefix("sakhi-pg-")
+            .tempdir_in(&parent)
+            .map_err(io_err(format!(
+                "creating temporary directory in {}",
+                parent.display()
+            )))?;
+        let socket_dir = sockets.path().to_path_buf();
+        utf8(&socket_dir)?;
+        set_mode_755(&socket_dir)?;
+        let data_dir = root.join("data");
+        let log_path = root.join("server.log");
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(io_err(format!("opening {}", log_path.display())))?;
+
+        if run_as.is_other_user() {
+            chown_to_server_user(&root)?;
+            chown_to_server_user(&socket_dir)?;
+        }
+        // A data directory without PG_VERSION is not a cluster yet (or an initdb that
+        // failed half-way, which initdb itself then refuses to overwrite, saying so).
+        if !data_dir.join("PG_VERSION").is_file() {
+            initdb(&bin_dir, &run_as, &root, &data_dir)?;
+        }
+        let layout = Layout {
+            dir: sockets,
+            watchdog_dir: socket_dir.clone(),
+            root,
+            data_dir,
+            socket_dir,
+            log_path,
+            log,
+            kept: true,
+        };
+        Self::launch(bin_dir, run_as, layout, &options).map(Some)
+    }
+
+    /// Starts the server of a laid-out cluster and waits until it accepts connections.
+    fn launch(
+        bin_dir: PathBuf,
+        run_as: RunAs,
+        layout: Layout,
+        options: &ClusterOptions,
+    ) -> Result<TempCluster, ClusterError> {
+        let Layout {
+            dir,
+            root,
+            data_dir,
+            socket_dir,
+            log_path,
+            log,
+            watchdog_dir,
+            kept,
+        } = layout;
         let port = free_port()?;
         let mut server_args = vec![
             utf8(&bin_dir.join("postgres"))?.to_owned(),
@@ -291,7 +408,7 @@ impl TempCluster {
             WATCHDOG.to_owned(),
             "sakhi-pg-watchdog".to_owned(),
             std::process::id().to_string(),
-            utf8(&root)?.to_owned(),
+            utf8(&watchdog_dir)?.to_owned(),
         ];
         watchdog_args.extend(server_args);
 
@@ -318,9 +435,11 @@ impl TempCluster {
             port,
             run_as,
             child,
+            watchdog_dir,
+            kept,
         };
         cluster.wait_until_ready()?;
-        Ok(Some(cluster))
+        Ok(cluster)
     }
 
     /// Creates a fresh database and returns its connection URL, e.g.
@@ -436,13 +555,18 @@ impl TempCluster {
     /// reaps the postmaster); falls back to `pg_ctl stop -m immediate` and killing the
     /// watchdog.
     fn stop(&mut self) {
+        if self.kept {
+            // A fast shutdown writes a checkpoint, so the next start of the kept data
+            // replays no WAL; what follows then finds the server gone.
+            self.pg_ctl_stop("fast", 120);
+        }
         if let Ok(Some(_)) = self.child.try_wait() {
             // Watchdog gone, so the postmaster is gone too (the watchdog waits for it),
             // unless the watchdog itself was killed; make sure below.
-            self.pg_ctl_stop();
+            self.pg_ctl_stop("immediate", 10);
             return;
         }
-        let signalled = fs::read_to_string(self.root.join("watchdog.pid"))
+        let signalled = fs::read_to_string(self.watchdog_dir.join("watchdog.pid"))
             .ok()
             .and_then(|s| s.trim().parse::<u32>().ok())
             .is_some_and(|pid| {
@@ -457,12 +581,12 @@ impl TempCluster {
         if signalled && wait_with_timeout(&mut self.child, STOP_TIMEOUT) {
             return;
         }
-        self.pg_ctl_stop();
+        self.pg_ctl_stop("immediate", 10);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
-    fn pg_ctl_stop(&self) {
+    fn pg_ctl_stop(&self, mode: &str, timeout_secs: u32) {
         if !self.data_dir.join("postmaster.pid").exists() {
             return;
         }
@@ -471,10 +595,10 @@ impl TempCluster {
             &self.data_dir.to_string_lossy(),
             "stop",
             "-m",
-            "immediate",
+            mode,
             "-w",
             "-t",
-            "10",
+            &timeout_secs.to_string(),
         ]
         .map(str::to_owned);
         let pg_ctl = tool(&self.bin_dir, "pg_ctl");
@@ -491,10 +615,12 @@ impl Drop for TempCluster {
     fn drop(&mut self) {
         self.stop();
         if let Some(dir) = self.dir.take() {
+            // Only the temporary folder: a kept cluster's root holds its data.
+            let path = dir.path().to_path_buf();
             if dir.close().is_err() {
                 // Rare: e.g. a straggling backend still writing. Retry once.
                 thread::sleep(Duration::from_millis(200));
-                let _ = fs::remove_dir_all(&self.root);
+                let _ = fs::remove_dir_all(&path);
             }
         }
     }
@@ -798,6 +924,23 @@ fn temp_parent(other_user: bool) -> PathBuf {
     } else {
         tmp
     }
+}
+
+/// Whether every folder above `path` lets other users pass, as the server's own
+/// system user must to reach its data.
+fn reachable_by_others(path: &Path) -> bool {
+    path.ancestors()
+        .skip(1)
+        .all(|dir| fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
+}
+
+fn chown_to_server_user(path: &Path) -> Result<(), ClusterError> {
+    let mut chown = Command::new("chown");
+    chown
+        .arg("-R")
+        .arg(format!("{SERVER_OS_USER}:{SERVER_OS_USER}"))
+        .arg(path);
+    run(chown).map(drop)
 }
 
 fn set_mode_755(path: &Path) -> Result<(), ClusterError> {

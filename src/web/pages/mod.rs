@@ -75,22 +75,24 @@ impl GroupBooks {
     /// The books of a group already read.
     pub async fn of(state: &AppState, group: Group) -> Result<GroupBooks, AppError> {
         let tb: TrialBalance = state.store.trial_balance(group.book_id, None).await?;
-        let balances = tb
-            .lines
-            .iter()
-            .map(|l| (l.code.clone(), l.balance))
-            .collect();
+        Ok(GroupBooks::from_trial_balance(group, tb))
+    }
+
+    /// The books of a group from its current trial balance, already read
+    /// (with every other group's by `store::group_trial_balances`).
+    pub fn from_trial_balance(group: Group, tb: TrialBalance) -> GroupBooks {
         let ids = tb
             .lines
             .iter()
             .map(|l| (l.code.clone(), l.account_id))
             .collect();
-        Ok(GroupBooks {
+        let balances = tb.lines.into_iter().map(|l| (l.code, l.balance)).collect();
+        GroupBooks {
             group,
             book: tb.book,
             balances,
             ids,
-        })
+        }
     }
 
     /// A postable account of the group's book.

@@ -547,7 +547,7 @@ pub async fn program(
 ) -> Result<Response, PageError> {
     require(&session.principal, Action::ProgramOverview)?;
     let p = period(&q)?;
-    let groups = crate::store::group_trial_balances(state.store.as_ref(), p.until).await?;
+    let groups = crate::store::group_trial_balances(state.store.as_ref(), Some(p.until)).await?;
     let loans = state.store.loans_as_of(None, p.until).await?;
     let mut by_group: HashMap<i64, Vec<crate::store::LoanWithState>> = HashMap::new();
     for l in loans {
@@ -620,7 +620,7 @@ pub async fn program_trial_balance(
 ) -> Result<Response, PageError> {
     require(&session.principal, Action::ProgramOverview)?;
     let p = period(&q)?;
-    let tbs: Vec<_> = crate::store::group_trial_balances(state.store.as_ref(), p.until)
+    let tbs: Vec<_> = crate::store::group_trial_balances(state.store.as_ref(), Some(p.until))
         .await?
         .into_iter()
         .map(|(_, tb)| tb)

@@ -50,8 +50,9 @@ pub async fn group_health(
         .map(|m| (m.group_id, m))
         .collect();
     let mut rows = Vec::new();
-    for group in state.store.groups().await? {
-        let books = GroupBooks::of(state, group.clone()).await?;
+    for (group, tb) in crate::store::group_trial_balances(state.store.as_ref(), None).await? {
+        let books = GroupBooks::from_trial_balance(group, tb);
+        let group = &books.group;
         let savings: i64 = books
             .balances
             .iter()

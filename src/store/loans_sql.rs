@@ -5,7 +5,7 @@
 use super::{StoreError, StoreResult};
 use crate::ledger::EntryId;
 use crate::loans::product::{Loan, LoanProduct, LoanSettings, LoanSource, LoanStatus};
-use crate::loans::state::{AdjustmentKind, Component};
+use crate::loans::state::{AdjustmentKind, AllocationLine, Component};
 use chrono::NaiveDate;
 
 #[derive(sqlx::FromRow)]
@@ -97,6 +97,19 @@ pub(super) fn component(text: &str) -> StoreResult<Component> {
         .ok_or_else(|| StoreError::Corrupt(format!("unknown loan component {text:?}")))
 }
 
+/// A stored allocation row (installment, component, amount) as a line.
+pub(super) fn allocation_line(
+    installment: i32,
+    component_text: &str,
+    amount: i64,
+) -> StoreResult<AllocationLine> {
+    Ok(AllocationLine {
+        installment: installment as u32,
+        component: component(component_text)?,
+        amount,
+    })
+}
+
 pub(super) fn adjustment_kind(text: &str) -> StoreResult<AdjustmentKind> {
     match text {
         "charge" => Ok(AdjustmentKind::Charge),
@@ -160,7 +173,7 @@ macro_rules! impl_loan_store {
                 Repayment, Reschedule,
             };
             use $crate::store::loans_sql::{
-                adjustment_kind, adjustment_text, check_reason_code, check_text, component,
+                adjustment_kind, adjustment_text, allocation_line, check_reason_code, check_text, component,
                 settings_to_json, LoanRow, ProductRow, LOAN_COLUMNS,
                 PRODUCT_COLUMNS,
             };
@@ -212,7 +225,8 @@ macro_rules! impl_loan_store {
                     Ok(LoanOperation { loan, entry_id, replayed: false, allocation: Vec::new() })
                 }
 
-                /// `repay_loan` inside a transaction the caller commits.
+                /// `repay_loan` inside a transaction the caller commits: a
+                /// batch of one, so that one repayment and many are decided alike.
                 pub(super) async fn repay_in(
                     tx: &mut sqlx::Transaction<'static, $db>,
                     loan_id: LoanId,
@@ -221,23 +235,12 @@ macro_rules! impl_loan_store {
                     into: Fund,
                     key: &IdempotencyKey,
                 ) -> StoreResult<LoanOperation> {
-                    let mut loan = Self::lock_loan(tx, loan_id).await?;
-                    if let Some(op) = Self::replay(tx, &loan, key, "repaid", on, Some(amount)).await? {
-                        return Ok(op);
-                    }
-                    // Refused before any read it would not need.
-                    expect_status(&loan, LoanStatus::Active, "repaid")?;
-                    let mut state = Self::state_of(tx, &loan).await?;
-                    let accounts = Self::loan_accounts(tx, &loan, into).await?;
-                    let planned = plan(&mut loan, &mut state, &accounts, amount, on, key)?;
-                    let allocation = planned.lines.clone();
-                    let entry_id = Self::write_repayments(tx, std::slice::from_ref(&planned))
+                    let request = Repayment { loan_id, amount, on, into, key: key.clone() };
+                    Self::repay_many_in(tx, std::slice::from_ref(&request))
                         .await?
                         .into_iter()
                         .next()
-                        .ok_or_else(|| StoreError::Corrupt("a repayment was not posted".into()))?;
-                    // The loan as it now stands, without reading it back.
-                    Ok(LoanOperation { loan, entry_id, replayed: false, allocation })
+                        .ok_or_else(|| StoreError::Corrupt("a repayment had no answer".into()))?
                 }
 
                 /// Writes decided repayments: their entries, allocation rows
@@ -352,7 +355,7 @@ macro_rules! impl_loan_store {
                         loans.insert(loan.id, loan);
                     }
                     let mut states = Self::current_states(tx, &ids).await?;
-                    let books = Self::repayment_books(tx, &loans).await?;
+                    let books = Self::borrower_accounts(tx, &loans.values().map(|l| l.member_id).collect::<Vec<_>>()).await?;
                     let earlier = Self::earlier_uses(tx, batch, &loans, &books).await?;
 
                     enum Answer {
@@ -467,30 +470,16 @@ macro_rules! impl_loan_store {
                     .build_query_as()
                     .fetch_all(&mut *tx)
                     .await?;
-                    let mut by_loan: HashMap<i64, (Vec<InstallmentRow>, Vec<AllocationRow>, Vec<AdjustmentRow>)> =
-                        HashMap::new();
-                    for r in installments {
-                        by_loan.entry(r.0).or_default().0.push(r);
-                    }
-                    for r in allocations {
-                        by_loan.entry(r.0).or_default().1.push(r);
-                    }
-                    for r in adjustments {
-                        by_loan.entry(r.0).or_default().2.push(r);
-                    }
-                    by_loan
-                        .into_iter()
-                        .map(|(id, (i, a, d))| Ok((id, assemble(i, a, d)?)))
-                        .collect()
+                    states_by_loan(installments, allocations, adjustments)
                 }
 
-                /// The accounts each borrower's repayments move through, by
-                /// (member, fund), in two queries.
-                async fn repayment_books(
+                /// The accounts each borrower's loan money moves through, by
+                /// (member, fund), in two queries however many borrowers.
+                async fn borrower_accounts(
                     tx: Exec<'_>,
-                    loans: &HashMap<LoanId, Loan>,
+                    members: &[i64],
                 ) -> StoreResult<HashMap<(i64, Fund), LoanAccounts>> {
-                    let mut members: Vec<i64> = loans.values().map(|l| l.member_id).collect();
+                    let mut members = members.to_vec();
                     members.sort_unstable();
                     members.dedup();
                     if members.is_empty() {
@@ -634,16 +623,14 @@ macro_rules! impl_loan_store {
                         let allocation = lines
                             .iter()
                             .filter(|l| l.0 == entry_id)
-                            .map(|(_, installment, c, amount)| {
-                                Ok(AllocationLine { installment: *installment as u32, component: component(c)?, amount: *amount })
-                            })
+                            .map(|(_, installment, c, amount)| allocation_line(*installment, c, *amount))
                             .collect::<StoreResult<Vec<_>>>()?;
                         found.insert(
                             (book_id, key),
                             EarlierUse {
                                 entry_id,
                                 loan_id,
-                                repaid: kind.as_deref() == Some("repaid"),
+                                kind,
                                 date,
                                 received: received.get(&entry_id).copied().unwrap_or(0),
                                 allocation,
@@ -662,33 +649,13 @@ macro_rules! impl_loan_store {
                     row.ok_or_else(|| StoreError::not_found("loan", id))?.try_into()
                 }
 
+                /// The loan's current schedule with what was paid and charged on
+                /// it (`loan` was read in the same transaction).
                 async fn state_of(tx: Exec<'_>, loan: &Loan) -> StoreResult<LoanState> {
-                    let filter = "WHERE x.loan_id = $1 AND x.version = $2";
-                    let installments: Vec<InstallmentRow> = sqlx::query_as(&format!(
-                        "SELECT x.loan_id, x.number, x.due_date, x.principal, x.interest, x.fee, \
-                         x.penalty FROM loan_installments x {filter} ORDER BY x.number"
-                    ))
-                    .bind(loan.id)
-                    .bind(loan.schedule_version)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    let allocations: Vec<AllocationRow> = sqlx::query_as(&format!(
-                        "SELECT x.loan_id, x.entry_id, x.paid_on, x.installment, x.component, \
-                         x.amount FROM loan_allocations x {filter} ORDER BY x.paid_on, x.entry_id"
-                    ))
-                    .bind(loan.id)
-                    .bind(loan.schedule_version)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    let adjustments: Vec<AdjustmentRow> = sqlx::query_as(&format!(
-                        "SELECT x.loan_id, x.installment, x.component, x.kind, x.amount \
-                         FROM loan_adjustments x {filter} ORDER BY x.id"
-                    ))
-                    .bind(loan.id)
-                    .bind(loan.schedule_version)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    assemble(installments, allocations, adjustments)
+                    Ok(Self::current_states(tx, &[loan.id])
+                        .await?
+                        .remove(&loan.id)
+                        .unwrap_or_else(no_schedule))
                 }
 
                 async fn loan_accounts(
@@ -696,52 +663,10 @@ macro_rules! impl_loan_store {
                     loan: &Loan,
                     fund: Fund,
                 ) -> StoreResult<LoanAccounts> {
-                    let (book_id, kind, name, currency, member_code): (i64, String, String, String, String) =
-                        sqlx::query_as(
-                            "SELECT b.id, b.kind, b.name, b.currency, m.member_code FROM members m \
-                             JOIN shg_groups g ON g.id = m.group_id \
-                             JOIN books b ON b.id = g.book_id WHERE m.id = $1",
-                        )
-                        .bind(loan.member_id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    let book = $crate::store::shared::BookRow { id: book_id, kind, name, currency };
-                    let member_loan =
-                        chart::member_account_code(chart::shg::LOANS_TO_MEMBERS, &member_code);
-                    let rows: Vec<AccountRow> = sqlx::query_as(&format!(
-                        "{} WHERE a.book_id = $1 AND a.code IN ($2, $3, $4, $5, $6, $7, $8)",
-                        $crate::store::shared::ACCOUNT_COLUMNS
-                    ))
-                    .bind(book_id)
-                    .bind(fund.account_code())
-                    .bind(&member_loan)
-                    .bind(chart::shg::INTEREST_INCOME)
-                    .bind(chart::shg::FINE_INCOME)
-                    .bind(chart::shg::OTHER_INCOME)
-                    .bind(chart::shg::WRITE_OFFS)
-                    .bind(chart::shg::RECOVERIES)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    let mut by_code = HashMap::new();
-                    for row in rows {
-                        let a: $crate::ledger::Account = row.try_into()?;
-                        by_code.insert(a.code.clone(), a);
-                    }
-                    let mut take = |code: &str| {
-                        by_code.remove(code).ok_or_else(|| {
-                            StoreError::Corrupt(format!("book {book_id} has no account {code}"))
-                        })
-                    };
-                    Ok(LoanAccounts {
-                        fund: take(fund.account_code())?,
-                        member_loan: take(&member_loan)?,
-                        interest_income: take(chart::shg::INTEREST_INCOME)?,
-                        fine_income: take(chart::shg::FINE_INCOME)?,
-                        other_income: take(chart::shg::OTHER_INCOME)?,
-                        write_offs: take(chart::shg::WRITE_OFFS)?,
-                        recoveries: take(chart::shg::RECOVERIES)?,
-                        book: book.try_into()?,
-                    })
+                    Self::borrower_accounts(tx, &[loan.member_id])
+                        .await?
+                        .remove(&(loan.member_id, fund))
+                        .ok_or_else(|| StoreError::not_found("member", loan.member_id))
                 }
 
                 /// The operation this key already performed on this loan, if
@@ -776,15 +701,9 @@ macro_rules! impl_loan_store {
                     .bind(entry_id)
                     .fetch_one(&mut *tx)
                     .await?;
-                    let same = loan_id == Some(loan.id)
-                        && kind.as_deref() == Some(event)
-                        && date == on
-                        && amount.is_none_or(|a| a == received);
-                    if !same {
-                        return Err(StoreError::IdempotencyConflict {
-                            key: key.as_str().to_string(),
-                            entry_id,
-                        });
+                    let mut earlier = EarlierUse { entry_id, loan_id, kind, date, received, allocation: Vec::new() };
+                    if !earlier.is_same(loan, event, on, amount) {
+                        return Err(earlier.conflict(key));
                     }
                     let lines: Vec<(i32, String, i64)> = sqlx::query_as(
                         "SELECT installment, component, amount FROM loan_allocations \
@@ -793,22 +712,11 @@ macro_rules! impl_loan_store {
                     .bind(entry_id)
                     .fetch_all(&mut *tx)
                     .await?;
-                    let allocation = lines
+                    earlier.allocation = lines
                         .into_iter()
-                        .map(|(installment, c, amount)| {
-                            Ok(AllocationLine {
-                                installment: installment as u32,
-                                component: component(&c)?,
-                                amount,
-                            })
-                        })
+                        .map(|(installment, c, amount)| allocation_line(installment, &c, amount))
                         .collect::<StoreResult<Vec<_>>>()?;
-                    Ok(Some(LoanOperation {
-                        loan: loan.clone(),
-                        entry_id,
-                        replayed: true,
-                        allocation,
-                    }))
+                    Ok(Some(earlier.replayed(loan)))
                 }
 
                 async fn record_event(
@@ -980,15 +888,7 @@ macro_rules! impl_loan_store {
                 let paid = allocations
                     .into_iter()
                     .map(|(_, entry, on, n, c, amount)| {
-                        Ok((
-                            entry,
-                            on,
-                            AllocationLine {
-                                installment: n as u32,
-                                component: component(&c)?,
-                                amount,
-                            },
-                        ))
+                        Ok((entry, on, allocation_line(n, &c, amount)?))
                     })
                     .collect::<StoreResult<Vec<_>>>()?;
                 let adjusted = adjustments
@@ -998,6 +898,35 @@ macro_rules! impl_loan_store {
                     })
                     .collect::<StoreResult<Vec<_>>>()?;
                 Ok(LoanState::assemble(schedule, paid, adjusted))
+            }
+
+            /// A loan not paid out has no schedule yet.
+            fn no_schedule() -> LoanState {
+                LoanState::assemble(Vec::new(), Vec::new(), Vec::new())
+            }
+
+            /// Loans' stored rows, each list ordered by loan, assembled into
+            /// each loan's state.
+            fn states_by_loan(
+                installments: Vec<InstallmentRow>,
+                allocations: Vec<AllocationRow>,
+                adjustments: Vec<AdjustmentRow>,
+            ) -> StoreResult<HashMap<LoanId, LoanState>> {
+                let mut by_loan: HashMap<i64, (Vec<InstallmentRow>, Vec<AllocationRow>, Vec<AdjustmentRow>)> =
+                    HashMap::new();
+                for r in installments {
+                    by_loan.entry(r.0).or_default().0.push(r);
+                }
+                for r in allocations {
+                    by_loan.entry(r.0).or_default().1.push(r);
+                }
+                for r in adjustments {
+                    by_loan.entry(r.0).or_default().2.push(r);
+                }
+                by_loan
+                    .into_iter()
+                    .map(|(id, (i, a, d))| Ok((id, assemble(i, a, d)?)))
+                    .collect()
             }
 
             fn schedule_rows(schedule: &$crate::loans::schedule::Schedule) -> Vec<(u32, NaiveDate, Parts)> {
@@ -1580,17 +1509,7 @@ macro_rules! impl_loan_store {
                         )))
                         .fetch_all(&self.pool)
                         .await?;
-                    let mut by_loan: HashMap<i64, (Vec<InstallmentRow>, Vec<AllocationRow>, Vec<AdjustmentRow>)> =
-                        HashMap::new();
-                    for r in installments {
-                        by_loan.entry(r.0).or_default().0.push(r);
-                    }
-                    for r in allocations {
-                        by_loan.entry(r.0).or_default().1.push(r);
-                    }
-                    for r in adjustments {
-                        by_loan.entry(r.0).or_default().2.push(r);
-                    }
+                    let mut states = states_by_loan(installments, allocations, adjustments)?;
                     rows.into_iter()
                         .map(|row| {
                             let mut loan: Loan = row.try_into()?;
@@ -1601,8 +1520,8 @@ macro_rules! impl_loan_store {
                                     loan.closed_on = None;
                                 }
                             }
-                            let (i, a, d) = by_loan.remove(&loan.id).unwrap_or_default();
-                            Ok(LoanWithState { state: assemble(i, a, d)?, loan })
+                            let state = states.remove(&loan.id).unwrap_or_else(no_schedule);
+                            Ok(LoanWithState { state, loan })
                         })
                         .collect()
                 }

@@ -253,6 +253,18 @@ struct Layout {
     kept: bool,
 }
 
+/// A fresh temporary folder the server's user can reach.
+fn temp_dir(run_as: &RunAs) -> Result<tempfile::TempDir, ClusterError> {
+    let parent = temp_parent(run_as.is_other_user());
+    tempfile::Builder::new()
+        .prefix("sakhi-pg-")
+        .tempdir_in(&parent)
+        .map_err(io_err(format!(
+            "creating temporary directory in {}",
+            parent.display()
+        )))
+}
+
 impl TempCluster {
     /// Starts a cluster with durable default settings ([`ClusterOptions::default`]).
     ///
@@ -270,14 +282,7 @@ impl TempCluster {
         };
         let run_as = RunAs::detect();
 
-        let parent = temp_parent(run_as.is_other_user());
-        let dir = tempfile::Builder::new()
-            .prefix("sakhi-pg-")
-            .tempdir_in(&parent)
-            .map_err(io_err(format!(
-                "creating temporary directory in {}",
-                parent.display()
-            )))?;
+        let dir = temp_dir(&run_as)?;
         let root = dir.path().to_path_buf();
         utf8(&root)?;
         set_mode_755(&root)?;
@@ -331,14 +336,7 @@ impl TempCluster {
         }
         set_mode_755(&root)?;
 
-        let parent = temp_parent(run_as.is_other_user());
-        let sockets = tempfile::Builder::new()
-            .prefix("sakhi-pg-")
-            .tempdir_in(&parent)
-            .map_err(io_err(format!(
-                "creating temporary directory in {}",
-                parent.display()
-            )))?;
+        let sockets = temp_dir(&run_as)?;
         let socket_dir = sockets.path().to_path_buf();
         utf8(&socket_dir)?;
         set_mode_755(&socket_dir)?;

@@ -129,13 +129,14 @@ pub(super) fn plan(
     })
 }
 
-/// An entry a repayment's key already posted, and what it was.
+/// An entry a loan operation's key already posted, and what it was.
 #[derive(Debug, Clone)]
 pub(super) struct EarlierUse {
     pub entry_id: crate::ledger::EntryId,
     /// The loan whose event the entry is, if any.
     pub loan_id: Option<LoanId>,
-    pub repaid: bool,
+    /// That event's kind (`repaid`, `disbursed`, …).
+    pub kind: Option<String>,
     pub date: NaiveDate,
     /// What the entry received into the fund.
     pub received: i64,
@@ -143,24 +144,38 @@ pub(super) struct EarlierUse {
 }
 
 impl EarlierUse {
-    /// The answer to a re-send: the earlier repayment when it was this same
-    /// one (loan, day, amount), otherwise a conflict over the key.
-    pub fn answer(&self, loan: &Loan, r: &super::Repayment) -> StoreResult<super::LoanOperation> {
-        let same = self.loan_id == Some(loan.id)
-            && self.repaid
-            && self.date == r.on
-            && self.received == r.amount;
-        if !same {
-            return Err(StoreError::IdempotencyConflict {
-                key: r.key.as_str().to_string(),
-                entry_id: self.entry_id,
-            });
+    /// Whether the entry was this same operation: the loan, the event, the
+    /// day and (where the operation has one) the amount.
+    pub fn is_same(&self, loan: &Loan, event: &str, on: NaiveDate, amount: Option<i64>) -> bool {
+        self.loan_id == Some(loan.id)
+            && self.kind.as_deref() == Some(event)
+            && self.date == on
+            && amount.is_none_or(|a| a == self.received)
+    }
+
+    pub fn conflict(&self, key: &IdempotencyKey) -> StoreError {
+        StoreError::IdempotencyConflict {
+            key: key.as_str().to_string(),
+            entry_id: self.entry_id,
         }
-        Ok(super::LoanOperation {
+    }
+
+    /// The earlier operation, answered again.
+    pub fn replayed(&self, loan: &Loan) -> super::LoanOperation {
+        super::LoanOperation {
             loan: loan.clone(),
             entry_id: self.entry_id,
             replayed: true,
             allocation: self.allocation.clone(),
-        })
+        }
+    }
+
+    /// The answer to a re-sent repayment.
+    pub fn answer(&self, loan: &Loan, r: &super::Repayment) -> StoreResult<super::LoanOperation> {
+        if self.is_same(loan, "repaid", r.on, Some(r.amount)) {
+            Ok(self.replayed(loan))
+        } else {
+            Err(self.conflict(&r.key))
+        }
     }
 }

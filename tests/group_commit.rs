@@ -2,6 +2,7 @@
 //! through the real router on SQLite and PostgreSQL: concurrent requests on
 //! a few loans, some repeating a key and one paying more than its loan owes,
 //! each get the answer they would have had alone, and the books agree.
+//! And when PostgreSQL is gone, a repayment is a prompt 503 to try again.
 
 mod common;
 
@@ -274,4 +275,61 @@ async fn concurrent_repayments_commit_together_and_answer_alone_on_sqlite() {
 async fn concurrent_repayments_commit_together_and_answer_alone_on_postgres() {
     let Some(db) = postgres().await else { return };
     concurrent_repayments(Arc::new(database_in(&db.cluster).await)).await;
+}
+
+/// The database stops between two repayments: the second is answered 503,
+/// with `Retry-After` and the JSON error every API refusal has, telling the
+/// treasurer to send it again with the same key; not a 500, and not after
+/// the default 30 s pool timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repayment_while_postgres_is_down_is_a_503_to_send_again() {
+    let Some(cluster) = sakhi::store::pg_cluster::cluster_for_tests() else {
+        return;
+    };
+    let url = cluster.create_database("outage").unwrap();
+    // Short, so that a regression to waiting on the pool fails fast here.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(std::time::Duration::from_secs(2))
+        .connect(&url)
+        .await
+        .unwrap();
+    let store = sakhi::store::postgres::PgStore::from_pool(pool);
+    store.migrate().await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    let l = lending(store.as_ref(), 1).await;
+    let base = serve(store.clone()).await;
+    let client = reqwest::Client::new();
+    let before = Request {
+        loan: l.loans[0],
+        amount: 100,
+        key: "before-outage".into(),
+    };
+    let (status, body) = post(&client, &base, &l.token, &before).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // Stops the server and deletes its socket.
+    drop(cluster);
+    let res = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        client
+            .post(format!("{base}/api/v1/loans/{}/repayments", l.loans[0]))
+            .bearer_auth(&l.token)
+            .json(&json!({"amount": "1.00", "idempotency_key": "during-outage"}))
+            .send(),
+    )
+    .await
+    .expect("an answer, not a hang")
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let retry_after: u64 = res
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!(retry_after > 0);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], sakhi::web::UNAVAILABLE, "{body}");
+    assert_eq!(body["fields"], json!({}), "{body}");
 }

@@ -27,9 +27,10 @@ const SOURCES: [&str; 12] = [
 
 /// Errors that only ever reach the log: a 5xx page says "something went
 /// wrong" and never shows them.
-const INTERNAL: [&str; 8] = [
+const INTERNAL: [&str; 9] = [
     "cannot create folder {0}: {1}",
     "database error: {0}",
+    "the database cannot be reached: {0}",
     "migration failed: {0}",
     "template error: {0}",
     "internal error: {0}",
@@ -181,7 +182,11 @@ fn messages_in(text: &str, out: &mut Vec<String>) {
 }
 
 /// Messages written where no call above carries them.
-const ALSO_SHOWN: [&str; 1] = ["something went wrong on our side; the error has been logged"];
+const ALSO_SHOWN: [&str; 2] = [
+    "something went wrong on our side; the error has been logged",
+    // Shown instead of a 503's cause (src/web/error.rs).
+    sakhi::web::UNAVAILABLE,
+];
 
 fn page_messages() -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -8,7 +8,7 @@
 //! waits for nothing.
 
 use super::AppError;
-use crate::store::{LoanOperation, Repayment, Store, StoreResult};
+use crate::store::{LoanOperation, Repayment, Store, StoreError, StoreResult};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
@@ -128,27 +128,54 @@ async fn commit(store: Arc<dyn Repay>, jobs: Vec<Job>) {
             }
         }
         failed => {
-            // Nothing of the batch was posted (or the store miscounted, and
-            // the keys make posting again harmless): each request on its
+            // Nothing of the batch was posted (or the store miscounted, or
+            // the connection dropped before the commit's answer: the keys
+            // make posting again harmless either way): each request on its
             // own gets its precise answer, a database error only for those
-            // it really hits.
-            match failed {
-                Ok(answers) => tracing::error!(
-                    asked = batch.len(),
-                    answered = answers.len(),
-                    "repay_loans answered a different number of repayments"
-                ),
-                Err(e) => tracing::warn!(
-                    error = %e,
-                    size = batch.len(),
-                    "repayment batch failed; posting one by one"
-                ),
-            }
+            // it really hits. Once the database is known to be out of
+            // reach, though, asking again only makes each request wait out
+            // the pool's acquire timeout in turn (minutes for a full
+            // batch): the rest hear the same outage at once.
+            let mut outage = match failed {
+                Ok(answers) => {
+                    tracing::error!(
+                        asked = batch.len(),
+                        answered = answers.len(),
+                        "repay_loans answered a different number of repayments"
+                    );
+                    None
+                }
+                Err(StoreError::Unavailable(cause)) => {
+                    tracing::warn!(
+                        error = %cause,
+                        size = batch.len(),
+                        "repayment batch failed: database unavailable; answering the batch so"
+                    );
+                    Some(cause)
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        error = %e,
+                        size = batch.len(),
+                        "repayment batch failed; posting one by one"
+                    );
+                    None
+                }
+            };
             for (r, reply) in batch.iter().zip(replies) {
                 if reply.is_closed() {
                     continue;
                 }
-                let _ = reply.send(store.one(r).await);
+                let answer = match &outage {
+                    Some(cause) => Err(StoreError::Unavailable(cause.clone())),
+                    None => store.one(r).await,
+                };
+                // A refusal is this request's own; only an outage is
+                // everyone's.
+                if let Err(StoreError::Unavailable(cause)) = &answer {
+                    outage.get_or_insert_with(|| cause.clone());
+                }
+                let _ = reply.send(answer);
             }
         }
     }
@@ -158,13 +185,25 @@ async fn commit(store: Arc<dyn Repay>, jobs: Vec<Job>) {
 mod tests {
     use super::*;
     use crate::ledger::IdempotencyKey;
-    use crate::store::{Fund, StoreError};
+    use crate::store::Fund;
     use chrono::NaiveDate;
     use std::sync::Mutex;
     use tokio::sync::Semaphore;
 
+    /// How the fake's `batch` ends.
+    #[derive(Clone, Copy)]
+    enum Batch {
+        /// A refusal for each repayment.
+        Answers,
+        /// As a whole, with a database error that is not an outage.
+        Fails,
+        /// As a whole, the database out of reach.
+        Unreachable,
+    }
+
     /// Answers every repayment with a refusal naming its key, so a test
-    /// can tell whose answer reached whom; records each call.
+    /// can tell whose answer reached whom, except that `one` finds the
+    /// database gone for a key starting with "down"; records each call.
     struct Fake {
         /// The batches `batch` was given, as lists of keys, and then "one"
         /// calls as single keys prefixed with `one:`.
@@ -172,15 +211,15 @@ mod tests {
         /// Each `batch` call takes a permit first: the test decides when
         /// a batch may finish.
         gate: Semaphore,
-        whole_batch_fails: bool,
+        batch: Batch,
     }
 
     impl Fake {
-        fn new(whole_batch_fails: bool) -> Arc<Fake> {
+        fn new(batch: Batch) -> Arc<Fake> {
             Arc::new(Fake {
                 calls: Mutex::new(Vec::new()),
                 gate: Semaphore::new(0),
-                whole_batch_fails,
+                batch,
             })
         }
 
@@ -208,14 +247,18 @@ mod tests {
                 permit.forget();
             }
             assert!(!keys.iter().any(|k| k == "panics"), "a bug in the store");
-            if self.whole_batch_fails {
-                return Err(StoreError::Database(sqlx::Error::PoolTimedOut));
+            match self.batch {
+                Batch::Answers => Ok(batch.iter().map(|r| answer_for(r, "batched")).collect()),
+                Batch::Fails => Err(StoreError::from(sqlx::Error::RowNotFound)),
+                Batch::Unreachable => Err(StoreError::from(sqlx::Error::PoolTimedOut)),
             }
-            Ok(batch.iter().map(|r| answer_for(r, "batched")).collect())
         }
 
         async fn one(&self, r: &Repayment) -> Answer {
             self.record(vec![format!("one:{}", r.key.as_str())]);
+            if r.key.as_str().starts_with("down") {
+                return Err(StoreError::from(sqlx::Error::PoolTimedOut));
+            }
             answer_for(r, "alone")
         }
     }
@@ -236,6 +279,11 @@ mod tests {
             Err(AppError::Store(StoreError::Invalid(text))) => text,
             other => format!("unexpected {other:?}"),
         }
+    }
+
+    /// Whether a caller was told the database is out of reach.
+    fn unavailable(answer: &Result<LoanOperation, AppError>) -> bool {
+        matches!(answer, Err(AppError::Store(e)) if e.is_unavailable())
     }
 
     type Pending = tokio::task::JoinHandle<Result<LoanOperation, AppError>>;
@@ -269,7 +317,7 @@ mod tests {
 
     #[tokio::test]
     async fn requests_that_queue_behind_a_batch_go_together_in_the_next() {
-        let fake = Fake::new(false);
+        let fake = Fake::new(Batch::Answers);
         let batcher = Arc::new(RepaymentBatcher::over(fake.clone()));
         let first = first_batch(&fake, &batcher, "a").await;
         let rest = start(&batcher, &["b", "c", "d"]).await;
@@ -283,7 +331,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_batch_that_fails_as_a_whole_is_answered_one_by_one() {
-        let fake = Fake::new(true);
+        let fake = Fake::new(Batch::Fails);
         let batcher = Arc::new(RepaymentBatcher::over(fake.clone()));
         let first = first_batch(&fake, &batcher, "a").await;
         let rest = start(&batcher, &["b", "c"]).await;
@@ -305,8 +353,62 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_batch_that_cannot_reach_the_database_is_answered_at_once() {
+        let fake = Fake::new(Batch::Unreachable);
+        let batcher = Arc::new(RepaymentBatcher::over(fake.clone()));
+        let first = first_batch(&fake, &batcher, "a").await;
+        let rest = start(&batcher, &["b", "c", "d"]).await;
+        fake.gate.add_permits(2);
+        let first = first.await.unwrap();
+        assert!(unavailable(&first), "{first:?}");
+        for task in rest {
+            let answer = task.await.unwrap();
+            assert!(unavailable(&answer), "{answer:?}");
+        }
+        // No one-by-one calls: each would wait out the pool's timeout.
+        assert_eq!(fake.calls(), [vec!["a"], vec!["b", "c", "d"]]);
+    }
+
+    #[tokio::test]
+    async fn once_one_request_finds_the_database_gone_the_rest_of_its_batch_hear_so_at_once() {
+        let fake = Fake::new(Batch::Fails);
+        let batcher = Arc::new(RepaymentBatcher::over(fake.clone()));
+        let first = first_batch(&fake, &batcher, "a").await;
+        let keys = ["b", "c", "down", "e", "f"];
+        let rest = start(&batcher, &keys).await;
+        fake.gate.add_permits(3);
+        assert_eq!(said(first.await.unwrap()), "alone a");
+        let mut answers = Vec::new();
+        for task in rest {
+            answers.push(task.await.unwrap());
+        }
+        // Refusals are each request's own and do not stop the others.
+        assert_eq!(said(answers.remove(0)), "alone b");
+        assert_eq!(said(answers.remove(0)), "alone c");
+        for answer in &answers {
+            assert!(unavailable(answer), "{answer:?}");
+        }
+        // The outage ended that batch's fallback, not the queue: the next
+        // batch is tried, and on its own again.
+        assert_eq!(said(batcher.repay(repayment("g")).await), "alone g");
+        assert_eq!(
+            fake.calls(),
+            [
+                vec!["a"],
+                vec!["one:a"],
+                vec!["b", "c", "down", "e", "f"],
+                vec!["one:b"],
+                vec!["one:c"],
+                vec!["one:down"],
+                vec!["g"],
+                vec!["one:g"],
+            ]
+        );
+    }
+
+    #[tokio::test]
     async fn a_client_that_has_gone_is_skipped_and_the_others_are_answered() {
-        let fake = Fake::new(false);
+        let fake = Fake::new(Batch::Answers);
         let batcher = Arc::new(RepaymentBatcher::over(fake.clone()));
         let first = first_batch(&fake, &batcher, "a").await;
         let mut queued = start(&batcher, &["gone", "stays"]).await;
@@ -322,7 +424,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_batch_that_panics_fails_its_requests_and_the_queue_goes_on() {
-        let fake = Fake::new(false);
+        let fake = Fake::new(Batch::Answers);
         let batcher = Arc::new(RepaymentBatcher::over(fake.clone()));
         fake.gate.add_permits(2);
         let answer = batcher.repay(repayment("panics")).await;

@@ -1,5 +1,6 @@
 //! One error type for every handler: clear 4xx answers for what the caller
-//! can fix, a generic 500 (with the cause chain logged) for everything else.
+//! can fix, a 503 to try again later when the database cannot be reached,
+//! and a generic 500 (with the cause chain logged) for everything else.
 //! The API answers JSON (`AppError`); pages answer HTML (`PageError`).
 
 use crate::i18n::{self, Lang};
@@ -9,6 +10,17 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use serde_json::json;
 use std::collections::BTreeMap;
+
+/// What a person is told when the database cannot be reached. The key is
+/// what makes trying again safe: a request that did post (the connection
+/// may drop after the commit) is answered again, not posted twice.
+pub const UNAVAILABLE: &str = "the books cannot be reached just now: try again in a little while; \
+     sending the same request again with the same idempotency key never posts it twice";
+
+/// How long a client is asked to wait before trying again (`Retry-After`):
+/// long enough for a database restart or failover, short enough that a
+/// treasurer at a meeting is not kept waiting.
+const RETRY_AFTER_SECONDS: u64 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -63,6 +75,7 @@ impl AppError {
                 StoreError::LoanState(_) | StoreError::InsufficientBalance { .. } => {
                     StatusCode::CONFLICT
                 }
+                StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Migrate(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
@@ -81,7 +94,8 @@ impl AppError {
     /// What the person is told: the error itself for 4xx, nothing internal
     /// for 5xx (the cause chain goes to the log).
     pub fn public_message(&self) -> String {
-        if !self.status().is_server_error() {
+        let status = self.status();
+        if !status.is_server_error() {
             return self.to_string();
         }
         let mut chain = self.to_string();
@@ -90,6 +104,12 @@ impl AppError {
             chain.push_str(": ");
             chain.push_str(&cause.to_string());
             source = cause.source();
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // An outage, not a bug: logged, but as a warning, and the person
+            // learns that waiting and sending again is what to do.
+            tracing::warn!(error = %chain, "request failed: database unavailable");
+            return UNAVAILABLE.to_string();
         }
         tracing::error!(error = %chain, "request failed");
         "something went wrong on our side; the error has been logged".to_string()
@@ -116,7 +136,18 @@ impl IntoResponse for AppError {
                 header::HeaderValue::from_static("Bearer"),
             );
         }
+        retry_after(status, &mut response);
         response
+    }
+}
+
+/// Asks the client to wait before sending again when the database is away.
+fn retry_after(status: StatusCode, response: &mut Response) {
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(RETRY_AFTER_SECONDS),
+        );
     }
 }
 
@@ -144,6 +175,7 @@ impl IntoResponse for PageError {
             fields: self.0.fields(),
         };
         let mut response = (page.status, Html(page.html(Lang::En))).into_response();
+        retry_after(page.status, &mut response);
         // The handler that failed may not know the person's language (an
         // extractor refused before it ran): `localize` re-renders the page
         // in her language from this.
@@ -242,4 +274,50 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_database_out_of_reach_is_a_503_to_try_again_with_the_same_key() {
+        let error = AppError::from(StoreError::from(sqlx::Error::PoolTimedOut));
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER),
+            Some(&header::HeaderValue::from(RETRY_AFTER_SECONDS))
+        );
+        let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], UNAVAILABLE, "{body}");
+        // Not the pool's own words: those are for the log.
+        assert!(!body.to_string().contains("pool"), "{body}");
+    }
+
+    #[test]
+    fn other_database_errors_stay_a_generic_500_without_retry_after() {
+        let error = AppError::from(StoreError::from(sqlx::Error::RowNotFound));
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let response = error.into_response();
+        assert!(response.headers().get(header::RETRY_AFTER).is_none());
+    }
+
+    #[test]
+    fn an_error_page_for_an_outage_asks_to_retry_too() {
+        let page = PageError(AppError::from(StoreError::from(sqlx::Error::PoolClosed)));
+        let response = page.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers().get(header::RETRY_AFTER).is_some());
+        let hindi = response
+            .extensions()
+            .get::<ErrorPage>()
+            .map(|page| page.html(Lang::Hi))
+            .unwrap_or_default();
+        assert!(hindi.contains("idempotency key"), "{hindi}");
+        assert!(!hindi.contains("cannot be reached"), "{hindi}");
+    }
 }

@@ -9,7 +9,7 @@ pub mod forms;
 pub mod pages;
 pub mod session;
 
-pub use error::{escape, AppError, PageError};
+pub use error::{escape, AppError, PageError, UNAVAILABLE};
 
 use crate::i18n::Lang;
 use crate::store::Store;

@@ -10,7 +10,7 @@ use sakhi::groups::GroupRules;
 use sakhi::ledger::{chart, IdempotencyKey};
 use sakhi::loans::product::{templates, LoanSource};
 use sakhi::meetings::{Expense, MeetingDraft, MemberLines};
-use sakhi::store::{Fund, LoanApplication, Store, StoreError};
+use sakhi::store::{Fund, LoanApplication, MeetingSubmission, Store, StoreError};
 use std::sync::Arc;
 
 fn date(m: u32, d: u32) -> NaiveDate {
@@ -271,4 +271,224 @@ async fn storm(store: Arc<dyn Store>) {
     assert_eq!(fresh, 1);
     assert_eq!(store.balance(g.cash.id).await.unwrap(), 5_000);
     assert!(store.verify().await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn a_batch_of_meetings_posts_what_one_at_a_time_would_on_sqlite() {
+    let batched = sqlite().await;
+    let alone = sqlite().await;
+    batch_story(&batched.store, &alone.store).await;
+}
+
+#[tokio::test]
+async fn a_batch_of_meetings_posts_what_one_at_a_time_would_on_postgres() {
+    let Some(db) = postgres().await else { return };
+    let alone = database_in(&db.cluster).await;
+    batch_story(&db.store, &alone).await;
+}
+
+/// Three groups, each with a thrift rule and M002 repaying an active loan;
+/// the second group also pays out M001's approved loan at its meeting.
+async fn batch_world(store: &dyn Store) -> Vec<(Lotus, MeetingDraft)> {
+    let mut world = Vec::new();
+    for (n, name) in ["Batch One SHG", "Batch Two SHG", "Batch Three SHG"]
+        .into_iter()
+        .enumerate()
+    {
+        let g = lotus(store, name).await;
+        let group = g.setup.group.id;
+        let [m1, m2, m3] = [0, 1, 2].map(|i| g.setup.members[i].id);
+        store
+            .set_group_rules(
+                group,
+                &GroupRules {
+                    thrift_amount: 5_000,
+                    ..GroupRules::default()
+                },
+            )
+            .await
+            .unwrap();
+        let seed = sakhi::savings::deposit(
+            &g.book,
+            &g.cash,
+            &g.voluntary[1],
+            400_000,
+            date(1, 1),
+            &key(&format!("seed-{n}")),
+        )
+        .unwrap();
+        store.post(&seed).await.unwrap();
+        let apply = |member_id, principal| LoanApplication {
+            group_id: group,
+            member_id,
+            product_id: None,
+            settings: templates()[0].1.clone(),
+            source: LoanSource::GroupFund,
+            purpose: "tailoring".into(),
+            principal,
+            applied_on: date(1, 2),
+        };
+        let running = store.apply_for_loan(&apply(m2, 200_000)).await.unwrap();
+        store
+            .decide_loan(running.id, true, date(1, 2), "R-1")
+            .await
+            .unwrap();
+        store
+            .disburse_loan(running.id, date(1, 3), None, Fund::Cash, &key("disb"))
+            .await
+            .unwrap();
+        let mut disbursements = Vec::new();
+        if n == 1 {
+            let approved = store.apply_for_loan(&apply(m1, 100_000)).await.unwrap();
+            store
+                .decide_loan(approved.id, true, date(2, 1), "R-2")
+                .await
+                .unwrap();
+            disbursements.push(approved.id);
+        }
+        let draft = MeetingDraft {
+            group_id: group,
+            held_on: date(2, 7),
+            members: vec![
+                MemberLines {
+                    member_id: m1,
+                    present: true,
+                    thrift: 5_000,
+                    voluntary: 1_000 * (n as i64 + 1),
+                    ..MemberLines::default()
+                },
+                MemberLines {
+                    member_id: m2,
+                    present: true,
+                    thrift: 10_000,
+                    fine: 1_000,
+                    withdrawal: 20_000,
+                    repayments: vec![(running.id, 30_000 + 10_000 * n as i64)],
+                    ..MemberLines::default()
+                },
+                MemberLines {
+                    member_id: m3,
+                    present: false,
+                    ..MemberLines::default()
+                },
+            ],
+            withdrawal_resolution: Some(format!("R-2026-1{n}")),
+            disbursements,
+            expenses: vec![Expense {
+                description: "register book".into(),
+                amount: 2_500,
+            }],
+            cash_counted: None,
+        };
+        world.push((g, draft));
+    }
+    world
+}
+
+/// Each group's balances by account code, and how many entries its book has.
+async fn books_of(store: &dyn Store, world: &[(Lotus, MeetingDraft)]) -> Vec<Vec<(String, i64)>> {
+    let mut books = Vec::new();
+    for (g, _) in world {
+        let tb = store.trial_balance(g.book.id, None).await.unwrap();
+        books.push(tb.lines.into_iter().map(|l| (l.code, l.balance)).collect());
+    }
+    books
+}
+
+async fn batch_story(batched: &dyn Store, alone: &dyn Store) {
+    let world = batch_world(batched).await;
+    let twin = batch_world(alone).await;
+    let submissions: Vec<MeetingSubmission> = world
+        .iter()
+        .map(|(_, draft)| MeetingSubmission {
+            draft: draft.clone(),
+            key: key("week-6"),
+            recorded_by: None,
+        })
+        .collect();
+
+    // A batch is all or nothing: the third group's withdrawal overdraws
+    // M002's savings, so the first two meetings are not saved either.
+    let mut overdrawn = submissions.clone();
+    overdrawn[2].draft.members[1].withdrawal = 900_000;
+    let before = books_of(batched, &world).await;
+    assert!(matches!(
+        batched.record_meetings(&overdrawn).await,
+        Err(StoreError::InsufficientBalance { .. })
+    ));
+    let mut twice = submissions.clone();
+    twice.push(submissions[0].clone());
+    assert!(matches!(
+        batched.record_meetings(&twice).await,
+        Err(StoreError::Invalid(m)) if m.contains("more than one meeting")
+    ));
+    assert_eq!(books_of(batched, &world).await, before);
+    for (g, _) in &world {
+        assert!(batched
+            .meetings(g.setup.group.id, 5)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    let records = batched.record_meetings(&submissions).await.unwrap();
+    assert_eq!(records.len(), 3);
+    let mut one_by_one = Vec::new();
+    for (_, draft) in &twin {
+        one_by_one.push(
+            alone
+                .record_meeting(draft, &key("week-6"), None)
+                .await
+                .unwrap(),
+        );
+    }
+    for ((batch, single), (g, draft)) in records.iter().zip(&one_by_one).zip(&world) {
+        assert!(!batch.replayed);
+        assert_eq!(batch.meeting.group_id, g.setup.group.id);
+        assert_eq!(batch.meeting.held_on, draft.held_on);
+        assert_eq!(
+            (
+                batch.meeting.present,
+                batch.meeting.enrolled,
+                batch.meeting.cash_in
+            ),
+            (
+                single.meeting.present,
+                single.meeting.enrolled,
+                single.meeting.cash_in
+            )
+        );
+        assert_eq!(
+            (batch.meeting.cash_out, batch.meeting.expected_cash),
+            (single.meeting.cash_out, single.meeting.expected_cash)
+        );
+        assert_eq!(batch.entry_ids.len(), single.entry_ids.len());
+        assert_eq!(batched.meeting(batch.meeting.id).await.unwrap(), *batch);
+    }
+    // Worked by hand for the first group: in 50 + 10 (M001) + 100 + 10
+    // + 300 (M002) = ₹470; out 200 + 25 = ₹225; the box held 4,000 seeded
+    // less the 2,000 loan paid out in cash.
+    let first = &records[0].meeting;
+    assert_eq!((first.cash_in, first.cash_out), (47_000, 22_500));
+    assert_eq!(first.expected_cash, 400_000 - 200_000 + 47_000 - 22_500);
+    assert_eq!(records[0].entry_ids.len(), 7);
+    // The second group's meeting also paid out M001's ₹1,000 loan.
+    assert_eq!(records[1].meeting.cash_out, 22_500 + 100_000);
+    assert_eq!(records[1].entry_ids.len(), 8);
+    assert_eq!(
+        books_of(batched, &world).await,
+        books_of(alone, &twin).await
+    );
+
+    // The batch again: every meeting is the one saved, nothing posts twice.
+    let after = books_of(batched, &world).await;
+    let again = batched.record_meetings(&submissions).await.unwrap();
+    for (replayed, saved) in again.iter().zip(&records) {
+        assert!(replayed.replayed);
+        assert_eq!(replayed.meeting, saved.meeting);
+        assert_eq!(replayed.entry_ids, saved.entry_ids);
+    }
+    assert_eq!(books_of(batched, &world).await, after);
+    assert!(batched.verify().await.unwrap().is_ok());
+    assert!(alone.verify().await.unwrap().is_ok());
 }

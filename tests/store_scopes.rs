@@ -176,14 +176,14 @@ async fn loan_scopes(store: &dyn Store) {
         store.loans(None).await.unwrap()
     );
     let iris_and_her = LoanScope {
-        group_id: Some(iris.setup.group.id),
+        groups: Some(vec![iris.setup.group.id]),
         member_id: Some(her),
-        open_only: false,
+        statuses: None,
     };
     assert!(store.loans_in(&iris_and_her).await.unwrap().is_empty());
     let hers_in_iris = LoanScope {
         member_id: Some(iris.setup.members[0].id),
-        ..iris_and_her
+        ..iris_and_her.clone()
     };
     assert_eq!(
         ids(&store.loans_in(&hers_in_iris).await.unwrap()),

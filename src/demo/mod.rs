@@ -46,8 +46,11 @@ pub const DEMO_PIN: &str = "2580";
 const MAX_MEMBERS: u32 = 25;
 /// A large program's worth; the names repeat with numbers beyond the fixture's.
 const MAX_GROUPS: u32 = 5_000;
-/// How many groups hold their meetings at the same time during a load.
-const GROUPS_AT_ONCE: usize = 4;
+/// How many groups' meetings of a week are posted in one transaction: a
+/// batch costs about the same number of statements whatever its size.
+const GROUPS_PER_BATCH: usize = 50;
+/// How many batches are on the go at once during a load.
+const BATCHES_AT_ONCE: usize = 2;
 /// Ten years of weekly meetings.
 const MAX_WEEKS: u32 = 520;
 
@@ -369,20 +372,25 @@ pub async fn load_demo_with(
         "weekly meetings",
         u64::from(options.weeks) * roster.len() as u64,
     );
-    // Groups' books are independent, so several groups meet at once: while
-    // one waits on the database another drafts its meeting. Each group's
-    // story depends only on its own seed stream, so the books come out the
-    // same; only the numbering of loans across groups interleaves.
-    let lane_count = GROUPS_AT_ONCE.min(runs.len());
-    let mut lanes: Vec<Vec<sim::GroupRun>> = (0..lane_count).map(|_| Vec::new()).collect();
-    for (i, run) in runs.into_iter().enumerate() {
-        lanes[i % lane_count].push(run);
+    // Groups' books are independent, so a week's meetings of many groups
+    // go to the database as one batch, and two batches are drafted at once:
+    // while one is in the database the other is drafted. Each group's story
+    // depends only on its own seed stream, so the books come out the same;
+    // only the numbering of loans across groups interleaves.
+    let per_batch = runs.len().div_ceil(BATCHES_AT_ONCE).min(GROUPS_PER_BATCH);
+    let mut lanes: Vec<Vec<Vec<sim::GroupRun>>> =
+        (0..BATCHES_AT_ONCE).map(|_| Vec::new()).collect();
+    let mut runs = runs.into_iter().peekable();
+    let mut lane = 0;
+    while runs.peek().is_some() {
+        lanes[lane % BATCHES_AT_ONCE].push(runs.by_ref().take(per_batch).collect());
+        lane += 1;
     }
     let products = &products;
     let figures = futures_util::future::try_join_all(lanes.into_iter().map(|lane| async move {
-        let mut figures = Vec::with_capacity(lane.len());
-        for run in lane {
-            figures.push(run.run(products, progress).await?);
+        let mut figures = Vec::new();
+        for mut batch in lane {
+            figures.extend(sim::meet_together(&mut batch, products, progress).await?);
         }
         Ok::<_, anyhow::Error>(figures)
     }))

@@ -8,18 +8,29 @@ use super::plan::{Behaviour, LoanPlan};
 use super::rng::SplitMix64;
 use crate::borrowings::{BorrowingId, BorrowingSource, NewBorrowing};
 use crate::groups::{GroupId, GroupRules, NewGroup, NewMember};
-use crate::ledger::{chart, AccountId, IdempotencyKey, LoanId, MemberId};
+use crate::ledger::{IdempotencyKey, LoanId, MemberId};
 use crate::loans::allocation::{payable, LateFine};
 use crate::loans::product::{LoanSettings, LoanSource, LoanStatus, ProductId};
 use crate::loans::schedule::Frequency;
 use crate::loans::state::{Component, LoanState};
 use crate::meetings::{Expense, MeetingDraft, MemberLines};
 use crate::money::Currency;
-use crate::store::{Fund, LoanApplication, LoanScope, LoanWithState, Reschedule, Store, UserId};
+use crate::store::{
+    Fund, LoanApplication, LoanScope, LoanWithState, MeetingRecord, MeetingSubmission, Reschedule,
+    Store, UserId,
+};
 use anyhow::{bail, ensure, Context};
 use chrono::{Datelike, Days, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
+
+/// The loans a meeting may pay out, be repaid on, or is waiting on: a
+/// written-off loan's long history of waivers is not read every week.
+const IN_HAND: [LoanStatus; 3] = [
+    LoanStatus::Applied,
+    LoanStatus::Approved,
+    LoanStatus::Active,
+];
 
 /// ₹50 of compulsory thrift per meeting.
 pub const THRIFT: i64 = 5_000;
@@ -59,7 +70,6 @@ pub struct GroupRun<'a> {
     number: usize,
     name: String,
     group_id: GroupId,
-    cash: AccountId,
     treasurer: UserId,
     dates: Vec<NaiveDate>,
     members: Vec<SimMember>,
@@ -68,11 +78,91 @@ pub struct GroupRun<'a> {
     /// Loans closed or rejected as of the last read: that read leaves them
     /// out, so this is how the story still knows they are done.
     finished: HashSet<LoanId>,
+    /// Loans the group wrote off: the read before each meeting leaves them
+    /// out too, but they are not done (the group lends no more to her).
+    written_off: HashSet<LoanId>,
     rng: SplitMix64,
     resolutions: u32,
     bank: Option<BankLoan>,
+    /// Cash in the box by the story; each meeting's close checks it
+    /// against the books.
+    cash: i64,
     /// The program's loan products, in `templates()` order.
     products: Vec<(ProductId, LoanSettings)>,
+}
+
+/// Holds the meetings of `runs` week by week with the program's loan
+/// products (in `templates()` order). A week's meetings of every group go
+/// to the database together: one read of their open loans, one
+/// `record_meetings`; what each group does around its meeting stays its
+/// own. Returns what each group made.
+pub async fn meet_together(
+    runs: &mut [GroupRun<'_>],
+    products: &[(ProductId, LoanSettings)],
+    progress: &dyn super::Progress,
+) -> anyhow::Result<Vec<GroupFigures>> {
+    let Some(first) = runs.first() else {
+        return Ok(Vec::new());
+    };
+    let store = first.shared.store;
+    let weeks = first.dates.len();
+    let groups: Vec<GroupId> = runs.iter().map(|r| r.group_id).collect();
+    for run in runs.iter_mut() {
+        run.products = products.to_vec();
+    }
+    for week in 0..weeks {
+        for run in runs.iter_mut() {
+            let result = run.before_meeting(week).await;
+            result.with_context(|| run.context(week))?;
+        }
+        let mut open: HashMap<GroupId, Vec<LoanWithState>> = HashMap::new();
+        for l in store
+            .loans_in(&LoanScope::groups(groups.clone()).in_states(&IN_HAND))
+            .await?
+        {
+            open.entry(l.loan.group_id).or_default().push(l);
+        }
+        let mut batch = Vec::with_capacity(runs.len());
+        let mut expected = Vec::with_capacity(runs.len());
+        for run in runs.iter_mut() {
+            let loans = open.remove(&run.group_id).unwrap_or_default();
+            let result = run.meeting(week, loans).await;
+            let (submission, cash) = result.with_context(|| run.context(week))?;
+            batch.push(submission);
+            expected.push(cash);
+        }
+        let records = store
+            .record_meetings(&batch)
+            .await
+            .with_context(|| format!("the meetings of week {}", week + 1))?;
+        ensure!(
+            records.len() == batch.len(),
+            "{} meetings were posted, {} answered",
+            batch.len(),
+            records.len()
+        );
+        for ((run, (submission, record)), cash) in runs
+            .iter_mut()
+            .zip(batch.iter().zip(&records))
+            .zip(expected)
+        {
+            let result = run
+                .after_meeting(week, &submission.draft, record, cash)
+                .await;
+            result.with_context(|| run.context(week))?;
+        }
+        progress.advance(runs.len() as u64);
+    }
+    for run in runs.iter() {
+        tracing::info!(group = %run.name, "demo group loaded");
+    }
+    Ok(runs
+        .iter()
+        .map(|r| GroupFigures {
+            members: r.members.len(),
+            meetings: weeks,
+        })
+        .collect())
 }
 
 /// The meeting dates of a group: one a week, the last `offset` days before
@@ -155,10 +245,6 @@ impl<'a> GroupRun<'a> {
             )
             .await?;
         store.assign_treasurer(treasurer, group_id).await?;
-        let cash = store
-            .account_by_code(setup.book.id, chart::shg::CASH)
-            .await?
-            .id;
         let mut members = Vec::new();
         for (code, _) in &roster.members {
             let member = setup
@@ -188,16 +274,17 @@ impl<'a> GroupRun<'a> {
             number,
             name: roster.name.clone(),
             group_id,
-            cash,
             treasurer,
             dates,
             members,
             loan_ids: vec![None; plans.len()],
             finished: HashSet::new(),
+            written_off: HashSet::new(),
             plans,
             rng,
             resolutions: 0,
             bank: None,
+            cash: 0,
             products: Vec::new(),
         })
     }
@@ -216,57 +303,67 @@ impl<'a> GroupRun<'a> {
         self.group_id
     }
 
-    /// Records every meeting of the year with the program's loan products
-    /// (in `templates()` order); returns what was made.
-    pub async fn run(
-        mut self,
-        products: &[(ProductId, LoanSettings)],
-        progress: &dyn super::Progress,
-    ) -> anyhow::Result<GroupFigures> {
-        self.products = products.to_vec();
-        let mut meetings = 0;
-        let name = self.name.clone();
-        for (w, on) in self.dates.clone().into_iter().enumerate() {
-            let week = u32::try_from(w)?;
-            let context = || format!("{name}, meeting of {on} (week {})", w + 1);
-            if week == 0 {
-                self.receive_bank_loan(on).await.with_context(context)?;
-            }
-            self.paperwork(week, on).await.with_context(context)?;
-            let loans = self.loans(on).await.with_context(context)?;
-            let cash_before = self.shared.store.balance(self.cash).await?;
-            let (draft, expected) = self.draft(week, on, &loans, cash_before);
-            let record = self
-                .shared
-                .store
-                .record_meeting(
-                    &draft,
-                    &self.key(&format!("w{}", w + 1))?,
-                    Some(self.treasurer),
-                )
-                .await
-                .with_context(context)?;
-            ensure!(
-                record.meeting.expected_cash == expected,
-                "{}: the demo expected {expected} paise in the cash box, the books say {}",
-                context(),
-                record.meeting.expected_cash
-            );
-            for (m, lines) in self.members.iter_mut().zip(&draft.members) {
-                m.voluntary += lines.voluntary - lines.withdrawal;
-            }
-            meetings += 1;
-            progress.advance(1);
-            self.after_meeting(week, on, expected)
-                .await
-                .with_context(context)?;
-            self.plan_repeats(week);
+    fn context(&self, week: usize) -> String {
+        let on = self
+            .dates
+            .get(week)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        format!("{}, meeting of {on} (week {})", self.name, week + 1)
+    }
+
+    /// What happens before the week's meeting: the bank loan at the first,
+    /// then applications, decisions and reschedules.
+    async fn before_meeting(&mut self, week: usize) -> anyhow::Result<()> {
+        let on = self.dates[week];
+        if week == 0 {
+            self.receive_bank_loan(on).await?;
         }
-        tracing::info!(group = %name, "demo group loaded");
-        Ok(GroupFigures {
-            members: self.members.len(),
-            meetings,
-        })
+        self.paperwork(u32::try_from(week)?, on).await
+    }
+
+    /// The week's meeting as the treasurer writes it down, from the group's
+    /// open loans as they stand before it, and the cash that should be in
+    /// the box at the close.
+    async fn meeting(
+        &mut self,
+        week: usize,
+        open_loans: Vec<LoanWithState>,
+    ) -> anyhow::Result<(MeetingSubmission, i64)> {
+        let on = self.dates[week];
+        let loans = self.with_fines(on, open_loans).await?;
+        let (draft, expected) = self.draft(u32::try_from(week)?, on, &loans, self.cash);
+        let submission = MeetingSubmission {
+            draft,
+            key: self.key(&format!("w{}", week + 1))?,
+            recorded_by: Some(self.treasurer),
+        };
+        Ok((submission, expected))
+    }
+
+    /// What follows the posted meeting: the story checks the books agree
+    /// with it, then write-offs, recoveries and the bank installment.
+    async fn after_meeting(
+        &mut self,
+        week: usize,
+        draft: &MeetingDraft,
+        record: &MeetingRecord,
+        expected: i64,
+    ) -> anyhow::Result<()> {
+        ensure!(
+            record.meeting.expected_cash == expected,
+            "the demo expected {expected} paise in the cash box, the books say {}",
+            record.meeting.expected_cash
+        );
+        for (m, lines) in self.members.iter_mut().zip(&draft.members) {
+            m.voluntary += lines.voluntary - lines.withdrawal;
+        }
+        let week = u32::try_from(week)?;
+        let on = draft.held_on;
+        self.cash = expected;
+        self.settle(week, on).await?;
+        self.plan_repeats(week);
+        Ok(())
     }
 
     /// The bank linkage loan that funds the first year's lending, received
@@ -307,6 +404,7 @@ impl<'a> GroupRun<'a> {
                 &self.key("bank")?,
             )
             .await?;
+        self.cash += op.borrowing.principal;
         let state = store.borrowing(op.borrowing.id).await?.state;
         self.bank = Some(BankLoan {
             id: op.borrowing.id,
@@ -377,21 +475,22 @@ impl<'a> GroupRun<'a> {
         Ok(())
     }
 
-    /// The group's loans that are not closed or rejected as they stand
+    /// The group's loans applied for, approved or active as they stand
     /// before the meeting, with late fines charged first so that what is due
     /// includes them. Finished loans are not read: their payments would make
     /// every meeting's read grow with the weeks.
-    async fn loans(&mut self, on: NaiveDate) -> anyhow::Result<HashMap<LoanId, LoanWithState>> {
+    async fn with_fines(
+        &mut self,
+        on: NaiveDate,
+        mut loans: Vec<LoanWithState>,
+    ) -> anyhow::Result<HashMap<LoanId, LoanWithState>> {
         let store = self.shared.store;
-        let mut loans = store
-            .loans_in(&LoanScope::group(self.group_id).open_only())
-            .await?;
         let open: HashSet<LoanId> = loans.iter().map(|l| l.loan.id).collect();
         self.finished.extend(
             self.loan_ids
                 .iter()
                 .flatten()
-                .filter(|id| !open.contains(id)),
+                .filter(|id| !open.contains(id) && !self.written_off.contains(id)),
         );
         for l in loans.iter_mut() {
             let settings = &l.loan.settings;
@@ -602,9 +701,8 @@ impl<'a> GroupRun<'a> {
 
     /// Write-offs and recoveries (decided at the meeting, posted after it)
     /// and the bank installment, paid from the cash the meeting left.
-    async fn after_meeting(&mut self, week: u32, on: NaiveDate, cash: i64) -> anyhow::Result<()> {
+    async fn settle(&mut self, week: u32, on: NaiveDate) -> anyhow::Result<()> {
         let store = self.shared.store;
-        let mut cash = cash;
         for idx in 0..self.plans.len() {
             let Behaviour::WrittenOff {
                 write_off, recover, ..
@@ -625,6 +723,7 @@ impl<'a> GroupRun<'a> {
                         &self.key(&format!("loan{id}/write-off"))?,
                     )
                     .await?;
+                self.written_off.insert(id);
             }
             if recover == week && store.loan(id).await?.loan.status == LoanStatus::WrittenOff {
                 let amount = self.rng.range(2, 6) * 10_000;
@@ -637,7 +736,7 @@ impl<'a> GroupRun<'a> {
                         &self.key(&format!("loan{id}/recovery"))?,
                     )
                     .await?;
-                cash += amount;
+                self.cash += amount;
             }
         }
         let Some(bank) = self.bank.as_ref() else {
@@ -653,7 +752,7 @@ impl<'a> GroupRun<'a> {
         };
         let due = due_by(&borrowing.state, on).min(payable(&borrowing.state, on, terms.allocation));
         // Short of cash, the group pays the bank late rather than lending less.
-        if due > cash {
+        if due > self.cash {
             return Ok(());
         }
         if due > 0 {
@@ -666,6 +765,7 @@ impl<'a> GroupRun<'a> {
                     &self.key(&format!("bank/w{}", week + 1))?,
                 )
                 .await?;
+            self.cash -= due;
         }
         let next_due = borrowing
             .state

@@ -130,6 +130,36 @@ macro_rules! impl_funds_store {
             type Exec<'c> = &'c mut <$db as sqlx::Database>::Connection;
 
             impl $store {
+                /// The rules of the groups that have set any, in one query;
+                /// a group missing from the answer keeps the defaults.
+                pub(super) async fn rules_of(
+                    tx: Exec<'_>,
+                    groups: &[GroupId],
+                ) -> StoreResult<HashMap<GroupId, GroupRules>> {
+                    if groups.is_empty() {
+                        return Ok(HashMap::new());
+                    }
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT group_id, thrift_amount, share_basis, return_savings_at_share_out \
+                         FROM group_rules WHERE group_id IN (",
+                    );
+                    let mut list = qb.separated(", ");
+                    for id in groups {
+                        list.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(GroupId, i64, String, bool)> = qb.build_query_as().fetch_all(tx).await?;
+                    rows.into_iter()
+                        .map(|(group_id, thrift_amount, basis, return_savings_at_share_out)| {
+                            Ok((group_id, GroupRules {
+                                thrift_amount,
+                                share_basis: basis_of(&basis)?,
+                                return_savings_at_share_out,
+                            }))
+                        })
+                        .collect()
+                }
+
                 pub(super) async fn group_book(tx: Exec<'_>, group_id: GroupId) -> StoreResult<Book> {
                     let row: Option<BookRow> = sqlx::query_as(
                         "SELECT b.id, b.kind, b.name, b.currency FROM books b \
@@ -139,6 +169,36 @@ macro_rules! impl_funds_store {
                     .fetch_optional(tx)
                     .await?;
                     row.ok_or_else(|| StoreError::not_found("group", group_id))?.try_into()
+                }
+
+                /// The books of the groups, by group, in one query; a group
+                /// that does not exist is not found.
+                pub(super) async fn group_books(
+                    tx: Exec<'_>,
+                    groups: &[GroupId],
+                ) -> StoreResult<HashMap<GroupId, Book>> {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT g.id, b.id, b.kind, b.name, b.currency FROM books b \
+                         JOIN shg_groups g ON g.book_id = b.id WHERE g.id IN (",
+                    );
+                    let mut list = qb.separated(", ");
+                    for id in groups {
+                        list.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(GroupId, i64, String, String, String)> = if groups.is_empty() {
+                        Vec::new()
+                    } else {
+                        qb.build_query_as().fetch_all(tx).await?
+                    };
+                    let mut books = HashMap::with_capacity(rows.len());
+                    for (group_id, id, kind, name, currency) in rows {
+                        books.insert(group_id, BookRow { id, kind, name, currency }.try_into()?);
+                    }
+                    match groups.iter().find(|g| !books.contains_key(*g)) {
+                        Some(missing) => Err(StoreError::not_found("group", missing)),
+                        None => Ok(books),
+                    }
                 }
 
                 pub(super) async fn accounts_by_code(
@@ -363,21 +423,8 @@ macro_rules! impl_funds_store {
                 async fn group_rules(&self, group_id: GroupId) -> StoreResult<GroupRules> {
                     let mut conn = self.pool.acquire().await?;
                     Self::group_book(&mut conn, group_id).await?;
-                    let row: Option<(i64, String, bool)> = sqlx::query_as(
-                        "SELECT thrift_amount, share_basis, return_savings_at_share_out \
-                         FROM group_rules WHERE group_id = $1",
-                    )
-                    .bind(group_id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                    match row {
-                        None => Ok(GroupRules::default()),
-                        Some((thrift_amount, basis, return_savings_at_share_out)) => Ok(GroupRules {
-                            thrift_amount,
-                            share_basis: basis_of(&basis)?,
-                            return_savings_at_share_out,
-                        }),
-                    }
+                    let mut rules = Self::rules_of(&mut conn, &[group_id]).await?;
+                    Ok(rules.remove(&group_id).unwrap_or_default())
                 }
 
                 async fn set_group_rules(&self, group_id: GroupId, rules: &GroupRules) -> StoreResult<()> {

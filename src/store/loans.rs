@@ -5,7 +5,7 @@ use super::StoreResult;
 use crate::groups::GroupId;
 use crate::ledger::MemberId;
 use crate::ledger::{EntryId, IdempotencyKey, LoanId};
-use crate::loans::product::{Loan, LoanProduct, LoanSettings, LoanSource, ProductId};
+use crate::loans::product::{Loan, LoanProduct, LoanSettings, LoanSource, LoanStatus, ProductId};
 use crate::loans::state::{AllocationLine, LoanState};
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -87,20 +87,35 @@ pub struct Repayment {
 /// Which loans a read returns. The narrowing happens in the query, so a
 /// member's page or a meeting does not read a whole group's history of
 /// installments and payments to keep a few loans.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoanScope {
-    pub group_id: Option<GroupId>,
+    /// The groups whose loans are read; `None` reads every group's.
+    pub groups: Option<Vec<GroupId>>,
     pub member_id: Option<MemberId>,
-    /// Leaves out closed and rejected loans: nothing more happens to them.
-    /// Written-off loans stay, since money may still be recovered on them
-    /// and the group lends no more to her.
-    pub open_only: bool,
+    /// Only loans in these states (the state they are in now); `None`
+    /// reads loans in every state.
+    pub statuses: Option<Vec<LoanStatus>>,
 }
+
+/// The loans something may still happen to: closed and rejected ones are
+/// done. Written-off loans stay, since money may still be recovered on them
+/// and the group lends no more to her.
+pub const OPEN: [LoanStatus; 4] = [
+    LoanStatus::Applied,
+    LoanStatus::Approved,
+    LoanStatus::Active,
+    LoanStatus::WrittenOff,
+];
 
 impl LoanScope {
     pub fn group(group_id: GroupId) -> LoanScope {
+        LoanScope::groups(vec![group_id])
+    }
+
+    /// Several groups' loans in one read (the demo's meetings of a week).
+    pub fn groups(groups: Vec<GroupId>) -> LoanScope {
         LoanScope {
-            group_id: Some(group_id),
+            groups: Some(groups),
             ..LoanScope::default()
         }
     }
@@ -112,9 +127,14 @@ impl LoanScope {
         }
     }
 
+    /// Leaves out closed and rejected loans (see [`OPEN`]).
     pub fn open_only(self) -> LoanScope {
+        self.in_states(&OPEN)
+    }
+
+    pub fn in_states(self, statuses: &[LoanStatus]) -> LoanScope {
         LoanScope {
-            open_only: true,
+            statuses: Some(statuses.to_vec()),
             ..self
         }
     }

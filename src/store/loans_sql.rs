@@ -1353,7 +1353,7 @@ macro_rules! impl_loan_store {
                 }
 
                 async fn loans(&self, group_id: Option<GroupId>) -> StoreResult<Vec<LoanWithState>> {
-                    let scope = LoanScope { group_id, ..LoanScope::default() };
+                    let scope = LoanScope { groups: group_id.map(|g| vec![g]), ..LoanScope::default() };
                     self.load_loans(&scope, None).await
                 }
 
@@ -1381,7 +1381,7 @@ macro_rules! impl_loan_store {
                     group_id: Option<GroupId>,
                     as_of: NaiveDate,
                 ) -> StoreResult<Vec<LoanWithState>> {
-                    let scope = LoanScope { group_id, ..LoanScope::default() };
+                    let scope = LoanScope { groups: group_id.map(|g| vec![g]), ..LoanScope::default() };
                     self.load_loans(&scope, Some(as_of)).await
                 }
             }
@@ -1427,7 +1427,7 @@ macro_rules! impl_loan_store {
                 /// Loans in a scope with their state now, or as they stood at
                 /// the end of `as_of`: the schedule version then in force,
                 /// payments and charges up to that day, and the status they
-                /// had then (`open_only` goes by the status they have now).
+                /// had then (`statuses` go by the status they have now).
                 async fn load_loans(
                     &self,
                     scope: &LoanScope,
@@ -1435,18 +1435,23 @@ macro_rules! impl_loan_store {
                 ) -> StoreResult<Vec<LoanWithState>> {
                     let mut params = Params::default();
                     let mut wanted = Vec::new();
-                    if let Some(group_id) = scope.group_id {
-                        wanted.push(format!("l.group_id = {}", params.add(Param::Id(group_id))));
+                    if let Some(groups) = &scope.groups {
+                        if groups.is_empty() {
+                            return Ok(Vec::new());
+                        }
+                        let list: Vec<String> = groups.iter().map(|g| params.add(Param::Id(*g))).collect();
+                        wanted.push(format!("l.group_id IN ({})", list.join(", ")));
                     }
                     if let Some(member_id) = scope.member_id {
                         wanted.push(format!("l.member_id = {}", params.add(Param::Id(member_id))));
                     }
-                    if scope.open_only {
-                        wanted.push(format!(
-                            "l.status NOT IN ('{}', '{}')",
-                            LoanStatus::Closed.as_str(),
-                            LoanStatus::Rejected.as_str()
-                        ));
+                    if let Some(statuses) = &scope.statuses {
+                        if statuses.is_empty() {
+                            return Ok(Vec::new());
+                        }
+                        // The states' names are the program's own words, never input.
+                        let list: Vec<String> = statuses.iter().map(|s| format!("'{}'", s.as_str())).collect();
+                        wanted.push(format!("l.status IN ({})", list.join(", ")));
                     }
                     let (version, paid, adjusted) = match as_of {
                         Some(day) => {

@@ -18,6 +18,15 @@ pub struct MeetingRecord {
     pub entry_ids: Vec<EntryId>,
 }
 
+/// One meeting of a batch: the form as the treasurer filled it in, the
+/// form's key and who recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeetingSubmission {
+    pub draft: MeetingDraft,
+    pub key: IdempotencyKey,
+    pub recorded_by: Option<UserId>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CashCount {
     pub id: i64,
@@ -54,6 +63,16 @@ pub trait MeetingStore: Send + Sync {
         key: &IdempotencyKey,
         recorded_by: Option<UserId>,
     ) -> StoreResult<MeetingRecord>;
+
+    /// Posts several groups' meetings in one transaction, all or none: the
+    /// first refusal is the answer for the whole batch. Each meeting is
+    /// checked and posted exactly as `record_meeting` would post it alone
+    /// (a re-sent key answers with the meeting saved), but the batch takes
+    /// a fixed number of statements however many meetings it holds. At
+    /// most one meeting per group: a group's second meeting would have to
+    /// see its first.
+    async fn record_meetings(&self, batch: &[MeetingSubmission])
+        -> StoreResult<Vec<MeetingRecord>>;
 
     async fn meeting(&self, id: i64) -> StoreResult<MeetingRecord>;
 

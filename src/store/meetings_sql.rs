@@ -40,12 +40,12 @@ macro_rules! impl_meeting_store {
             use $crate::meetings::{MeetingDraft, MeetingSummary};
             use $crate::money::Money;
             use $crate::store::auth::UserId;
-            use $crate::store::meetings::{BankReading, CashCount, MeetingRecord, MeetingStore};
+            use $crate::store::meetings::{BankReading, CashCount, MeetingRecord, MeetingStore, MeetingSubmission};
             use $crate::store::meetings_sql::{meeting_of, MeetingRow, MEETING_COLUMNS};
-            use $crate::store::shared::{AccountRow, ACCOUNT_COLUMNS};
-            use $crate::store::{Fund, FundsStore, Repayment, StoreError, StoreResult};
+            use $crate::store::shared::{AccountRow, ACCOUNT_COLUMNS, ROWS_PER_INSERT};
+            use $crate::store::{Fund, Repayment, StoreError, StoreResult};
             use chrono::{NaiveDate, Utc};
-            use std::collections::HashMap;
+            use std::collections::{HashMap, HashSet};
 
             type Tx = sqlx::Transaction<'static, $db>;
 
@@ -90,13 +90,14 @@ macro_rules! impl_meeting_store {
                             StoreError::Invalid(format!("member {} is not in this group", m.member_id))
                         })?;
                         let id = m.member_id;
-                        let compulsory = account(&chart::member_account_code(chart::shg::COMPULSORY_SAVINGS, code))?;
-                        let voluntary = account(&chart::member_account_code(chart::shg::VOLUNTARY_SAVINGS, code))?;
+                        // Looked up only when moved: the caller reads only those.
+                        let compulsory = || account(&chart::member_account_code(chart::shg::COMPULSORY_SAVINGS, code));
+                        let voluntary = || account(&chart::member_account_code(chart::shg::VOLUNTARY_SAVINGS, code));
                         if m.thrift > 0 {
-                            entries.push($crate::savings::deposit(book, cash, compulsory, m.thrift, on, &sub_key(key, &format!("thrift/{id}"))?)?);
+                            entries.push($crate::savings::deposit(book, cash, compulsory()?, m.thrift, on, &sub_key(key, &format!("thrift/{id}"))?)?);
                         }
                         if m.voluntary > 0 {
-                            entries.push($crate::savings::deposit(book, cash, voluntary, m.voluntary, on, &sub_key(key, &format!("voluntary/{id}"))?)?);
+                            entries.push($crate::savings::deposit(book, cash, voluntary()?, m.voluntary, on, &sub_key(key, &format!("voluntary/{id}"))?)?);
                         }
                         if m.fine > 0 {
                             entries.push($crate::savings::fine(book, cash, account(chart::shg::FINE_INCOME)?, m.fine, on, &sub_key(key, &format!("fine/{id}"))?)?);
@@ -106,6 +107,7 @@ macro_rules! impl_meeting_store {
                         }
                         if m.withdrawal > 0 {
                             let resolution = draft.withdrawal_resolution.as_deref().unwrap_or("");
+                            let voluntary = voluntary()?;
                             entries.push($crate::savings::withdrawal(book, voluntary, cash, m.withdrawal, on, &sub_key(key, &format!("withdrawal/{id}"))?, resolution)?);
                             floors.push(voluntary.id);
                         }
@@ -145,6 +147,368 @@ macro_rules! impl_meeting_store {
                     }
                     Ok(())
                 }
+                /// Posts a batch of meetings in the caller's transaction: see
+                /// `MeetingStore::record_meetings`. Every read and write is one
+                /// statement for the whole batch (chunked only past the
+                /// databases' limits on parameters); only paying out a loan
+                /// and a re-sent form take statements of their own.
+                async fn record_meetings_in(tx: &mut Tx, batch: &[MeetingSubmission]) -> StoreResult<Vec<MeetingRecord>> {
+                    let groups: Vec<GroupId> = batch.iter().map(|s| s.draft.group_id).collect();
+                    let mut seen = HashSet::with_capacity(groups.len());
+                    if let Some(twice) = groups.iter().find(|g| !seen.insert(**g)) {
+                        return Err(StoreError::Invalid(format!(
+                            "group {twice} has more than one meeting in the batch"
+                        )));
+                    }
+                    let books = Self::group_books(&mut **tx, &groups).await?;
+                    let rules = Self::rules_of(&mut **tx, &groups).await?;
+                    for s in batch {
+                        let rules = rules.get(&s.draft.group_id).cloned().unwrap_or_default();
+                        for m in s.draft.members.iter().filter(|m| m.thrift > 0) {
+                            rules.check_thrift(m.thrift).map_err(|e| {
+                                StoreError::Invalid(format!("member {}: {e}", m.member_id))
+                            })?;
+                        }
+                    }
+                    // The meeting rows first: a concurrent submit of the same
+                    // form waits on its key and then finds the saved meeting.
+                    let recorded_at = Utc::now();
+                    let mut inserted: HashMap<GroupId, i64> = HashMap::with_capacity(batch.len());
+                    for chunk in batch.chunks(ROWS_PER_INSERT / 5) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO meetings (group_id, held_on, idempotency_key, recorded_by, recorded_at) ",
+                        );
+                        qb.push_values(chunk, |mut row, s| {
+                            row.push_bind(s.draft.group_id)
+                                .push_bind(s.draft.held_on)
+                                .push_bind(s.key.as_str())
+                                .push_bind(s.recorded_by)
+                                .push_bind(recorded_at);
+                        });
+                        qb.push(" ON CONFLICT (group_id, idempotency_key) DO NOTHING RETURNING group_id, id");
+                        inserted.extend(qb.build_query_as::<(GroupId, i64)>().fetch_all(&mut **tx).await?);
+                    }
+                    let mut records: Vec<Option<MeetingRecord>> = Vec::with_capacity(batch.len());
+                    let mut fresh: Vec<(usize, i64)> = Vec::with_capacity(batch.len());
+                    for (at, s) in batch.iter().enumerate() {
+                        match inserted.get(&s.draft.group_id) {
+                            Some(&id) => {
+                                fresh.push((at, id));
+                                records.push(None);
+                            }
+                            None => {
+                                let (id,): (i64,) = sqlx::query_as(
+                                    "SELECT id FROM meetings WHERE group_id = $1 AND idempotency_key = $2",
+                                )
+                                .bind(s.draft.group_id)
+                                .bind(s.key.as_str())
+                                .fetch_one(&mut **tx)
+                                .await?;
+                                records.push(Some(Self::meeting_record(tx, id, true).await?));
+                            }
+                        }
+                    }
+                    if fresh.is_empty() {
+                        return records
+                            .into_iter()
+                            .map(|r| r.ok_or_else(|| StoreError::Corrupt("a meeting had no record".into())))
+                            .collect();
+                    }
+                    let fresh_groups: Vec<GroupId> = fresh.iter().map(|(at, _)| batch[*at].draft.group_id).collect();
+                    let codes = Self::member_codes(tx, &fresh_groups).await?;
+                    let book_ids: Vec<i64> = fresh_groups
+                        .iter()
+                        .map(|g| books.get(g).map(|b| b.id).ok_or_else(|| StoreError::not_found("group", g)))
+                        .collect::<StoreResult<_>>()?;
+                    // Only the accounts the meetings move: a book's members'
+                    // loan accounts and the rest of its chart stay unread.
+                    let mut wanted: HashSet<String> = [
+                        chart::shg::CASH,
+                        chart::shg::FINE_INCOME,
+                        chart::shg::SOCIAL_FUND,
+                        chart::shg::EXPENSES,
+                    ]
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
+                    for &(at, _) in &fresh {
+                        let draft = &batch[at].draft;
+                        let Some(group_codes) = codes.get(&draft.group_id) else { continue };
+                        for m in &draft.members {
+                            let Some(code) = group_codes.get(&m.member_id) else { continue };
+                            if m.thrift > 0 {
+                                wanted.insert(chart::member_account_code(chart::shg::COMPULSORY_SAVINGS, code));
+                            }
+                            if m.voluntary > 0 || m.withdrawal > 0 {
+                                wanted.insert(chart::member_account_code(chart::shg::VOLUNTARY_SAVINGS, code));
+                            }
+                        }
+                    }
+                    let accounts = Self::accounts_of_books(tx, &book_ids, &wanted).await?;
+                    let no_codes = HashMap::new();
+                    let no_accounts = HashMap::new();
+                    let mut entries = Vec::new();
+                    let mut floors = Vec::new();
+                    // Each fresh meeting's entry ids, and its cash account.
+                    let mut meeting_entry_ids: Vec<Vec<EntryId>> = Vec::with_capacity(fresh.len());
+                    let mut cash_ids: Vec<i64> = Vec::with_capacity(fresh.len());
+                    let mut made = Vec::with_capacity(fresh.len());
+                    for (&(at, _), book_id) in fresh.iter().zip(&book_ids) {
+                        let s = &batch[at];
+                        let book = books.get(&s.draft.group_id).ok_or_else(|| StoreError::not_found("group", s.draft.group_id))?;
+                        let book_accounts = accounts.get(book_id).unwrap_or(&no_accounts);
+                        let group_codes = codes.get(&s.draft.group_id).unwrap_or(&no_codes);
+                        let (mine, guarded) = Self::meeting_entries(&s.draft, book, book_accounts, group_codes, &s.key)?;
+                        let cash = book_accounts
+                            .get(chart::shg::CASH)
+                            .ok_or_else(|| StoreError::not_found("account", chart::shg::CASH))?;
+                        cash_ids.push(cash.id);
+                        made.push(mine.len());
+                        entries.extend(mine);
+                        floors.extend(guarded);
+                    }
+                    let mut posted = Self::post_in_tx(tx, &entries).await?.into_iter().map(|o| o.entry_id);
+                    for count in made {
+                        meeting_entry_ids.push(posted.by_ref().take(count).collect());
+                    }
+                    // Loan repayments of every meeting, decided and written as one batch.
+                    let mut repaid_by: Vec<usize> = Vec::new();
+                    let mut repayments: Vec<(i64, GroupId, Repayment)> = Vec::new();
+                    for (n, &(at, _)) in fresh.iter().enumerate() {
+                        let draft = &batch[at].draft;
+                        for m in &draft.members {
+                            for &(loan_id, amount) in m.repayments.iter().filter(|r| r.1 > 0) {
+                                repaid_by.push(n);
+                                repayments.push((m.member_id, draft.group_id, Repayment {
+                                    loan_id,
+                                    amount,
+                                    on: draft.held_on,
+                                    into: Fund::Cash,
+                                    key: sub_key(&batch[at].key, &format!("repay/{loan_id}"))?,
+                                }));
+                            }
+                        }
+                    }
+                    if !repayments.is_empty() {
+                        let owners = Self::loan_owners(tx, repayments.iter().map(|r| r.2.loan_id)).await?;
+                        for (member_id, group_id, r) in &repayments {
+                            if owners.get(&r.loan_id) != Some(&(*member_id, *group_id)) {
+                                return Err(StoreError::Invalid(format!(
+                                    "loan {} is not a loan of member {member_id} in this group",
+                                    r.loan_id
+                                )));
+                            }
+                        }
+                        let all: Vec<Repayment> = repayments.into_iter().map(|(_, _, r)| r).collect();
+                        for (answer, &n) in Self::repay_many_in(tx, &all).await?.into_iter().zip(&repaid_by) {
+                            meeting_entry_ids[n].push(answer?.entry_id);
+                        }
+                    }
+                    for (n, &(at, _)) in fresh.iter().enumerate() {
+                        let s = &batch[at];
+                        for &loan_id in &s.draft.disbursements {
+                            let group: Option<(i64,)> = sqlx::query_as("SELECT group_id FROM loans WHERE id = $1")
+                                .bind(loan_id)
+                                .fetch_optional(&mut **tx)
+                                .await?;
+                            if group != Some((s.draft.group_id,)) {
+                                return Err(StoreError::Invalid(format!("loan {loan_id} is not a loan of this group")));
+                            }
+                            let key = sub_key(&s.key, &format!("disburse/{loan_id}"))?;
+                            let op = Self::disburse_in(tx, loan_id, s.draft.held_on, None, Fund::Cash, &key).await?;
+                            meeting_entry_ids[n].push(op.entry_id);
+                        }
+                    }
+                    Self::check_floors(tx, &floors).await?;
+                    let flows = Self::cash_flows(tx, &cash_ids, &meeting_entry_ids).await?;
+                    let links: Vec<(i64, EntryId)> = fresh
+                        .iter()
+                        .zip(&meeting_entry_ids)
+                        .flat_map(|(&(_, meeting_id), ids)| ids.iter().map(move |&id| (meeting_id, id)))
+                        .collect();
+                    for chunk in links.chunks(ROWS_PER_INSERT / 2) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO meeting_entries (meeting_id, entry_id) ");
+                        qb.push_values(chunk, |mut row, (meeting_id, entry_id)| {
+                            row.push_bind(*meeting_id).push_bind(*entry_id);
+                        });
+                        qb.build().execute(&mut **tx).await?;
+                    }
+                    let attendance: Vec<(i64, i64, bool)> = fresh
+                        .iter()
+                        .flat_map(|&(at, meeting_id)| {
+                            batch[at].draft.members.iter().map(move |m| (meeting_id, m.member_id, m.present))
+                        })
+                        .collect();
+                    for chunk in attendance.chunks(ROWS_PER_INSERT / 3) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO meeting_attendance (meeting_id, member_id, present) ");
+                        qb.push_values(chunk, |mut row, (meeting_id, member_id, present)| {
+                            row.push_bind(*meeting_id).push_bind(*member_id).push_bind(*present);
+                        });
+                        qb.build().execute(&mut **tx).await?;
+                    }
+                    let balances = Self::balances_of(tx, &cash_ids).await?;
+                    let mut summaries = Vec::with_capacity(fresh.len());
+                    for (&(at, meeting_id), cash_id) in fresh.iter().zip(&cash_ids) {
+                        let draft = &batch[at].draft;
+                        let (cash_in, cash_out) = flows.get(cash_id).copied().unwrap_or((0, 0));
+                        let expected_cash = balances
+                            .get(cash_id)
+                            .copied()
+                            .ok_or_else(|| StoreError::not_found("account", cash_id))?;
+                        summaries.push(MeetingSummary {
+                            id: meeting_id,
+                            group_id: draft.group_id,
+                            held_on: draft.held_on,
+                            present: draft.members.iter().filter(|m| m.present).count() as i64,
+                            enrolled: codes.get(&draft.group_id).map_or(0, |c| c.len()) as i64,
+                            cash_in,
+                            cash_out,
+                            expected_cash,
+                            counted_cash: draft.cash_counted,
+                        });
+                    }
+                    for chunk in summaries.chunks(ROWS_PER_INSERT / 7) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "WITH v (id, present, enrolled, cash_in, cash_out, expected_cash, counted_cash) AS (",
+                        );
+                        qb.push_values(chunk, |mut row, m| {
+                            row.push_bind(m.id)
+                                .push_bind(m.present as i32)
+                                .push_bind(m.enrolled as i32)
+                                .push_bind(m.cash_in)
+                                .push_bind(m.cash_out)
+                                .push_bind(m.expected_cash)
+                                .push_bind(m.counted_cash);
+                        });
+                        qb.push(
+                            ") UPDATE meetings SET present = v.present, enrolled = v.enrolled, \
+                             cash_in = v.cash_in, cash_out = v.cash_out, expected_cash = v.expected_cash, \
+                             counted_cash = v.counted_cash FROM v WHERE meetings.id = v.id",
+                        );
+                        let done = qb.build().execute(&mut **tx).await?;
+                        if done.rows_affected() != chunk.len() as u64 {
+                            return Err(StoreError::Corrupt("a meeting row vanished while it was posted".into()));
+                        }
+                    }
+                    // What was just written, without reading it back.
+                    for ((&(at, _), mut entry_ids), meeting) in fresh.iter().zip(meeting_entry_ids).zip(summaries) {
+                        entry_ids.sort_unstable();
+                        records[at] = Some(MeetingRecord { meeting, replayed: false, entry_ids });
+                    }
+                    records
+                        .into_iter()
+                        .map(|r| r.ok_or_else(|| StoreError::Corrupt("a meeting had no record".into())))
+                        .collect()
+                }
+
+                /// Each group's members' codes by member id, in one query.
+                async fn member_codes(tx: &mut Tx, groups: &[GroupId]) -> StoreResult<HashMap<GroupId, HashMap<i64, String>>> {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT group_id, id, member_code FROM members WHERE group_id IN (");
+                    let mut list = qb.separated(", ");
+                    for id in groups {
+                        list.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(GroupId, i64, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    let mut codes: HashMap<GroupId, HashMap<i64, String>> = HashMap::new();
+                    for (group_id, id, code) in rows {
+                        codes.entry(group_id).or_default().insert(id, code);
+                    }
+                    Ok(codes)
+                }
+
+                /// The accounts of these codes in each book, by book and code,
+                /// in one query.
+                async fn accounts_of_books(
+                    tx: &mut Tx,
+                    books: &[i64],
+                    codes: &HashSet<String>,
+                ) -> StoreResult<HashMap<i64, HashMap<String, Account>>> {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("{ACCOUNT_COLUMNS} WHERE a.book_id IN ("));
+                    let mut list = qb.separated(", ");
+                    for id in books {
+                        list.push_bind(*id);
+                    }
+                    qb.push(") AND a.code IN (");
+                    let mut list = qb.separated(", ");
+                    for code in codes {
+                        list.push_bind(code.as_str());
+                    }
+                    qb.push(")");
+                    let rows: Vec<AccountRow> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    let mut accounts: HashMap<i64, HashMap<String, Account>> = HashMap::new();
+                    for row in rows {
+                        let account = Account::try_from(row)?;
+                        accounts.entry(account.book_id).or_default().insert(account.code.clone(), account);
+                    }
+                    Ok(accounts)
+                }
+
+                /// (member, group) of each loan, in one query.
+                async fn loan_owners(
+                    tx: &mut Tx,
+                    loans: impl Iterator<Item = i64>,
+                ) -> StoreResult<HashMap<i64, (i64, GroupId)>> {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, member_id, group_id FROM loans WHERE id IN (");
+                    let mut list = qb.separated(", ");
+                    for id in loans {
+                        list.push_bind(id);
+                    }
+                    qb.push(")");
+                    Ok(qb
+                        .build_query_as::<(i64, i64, GroupId)>()
+                        .fetch_all(&mut **tx)
+                        .await?
+                        .into_iter()
+                        .map(|(id, member, group)| (id, (member, group)))
+                        .collect())
+                }
+
+                /// Cash received and paid out (in, out) by each cash account in
+                /// the entries given.
+                async fn cash_flows(
+                    tx: &mut Tx,
+                    cash_ids: &[i64],
+                    entry_ids: &[Vec<EntryId>],
+                ) -> StoreResult<HashMap<i64, (i64, i64)>> {
+                    let all: Vec<EntryId> = entry_ids.iter().flatten().copied().collect();
+                    let mut flows: HashMap<i64, (i64, i64)> = HashMap::new();
+                    for chunk in all.chunks(ROWS_PER_INSERT) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "SELECT account_id, COALESCE(CAST(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS BIGINT), 0), \
+                             COALESCE(CAST(SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS BIGINT), 0) \
+                             FROM postings WHERE account_id IN (",
+                        );
+                        let mut list = qb.separated(", ");
+                        for id in cash_ids {
+                            list.push_bind(*id);
+                        }
+                        qb.push(") AND entry_id IN (");
+                        let mut list = qb.separated(", ");
+                        for id in chunk {
+                            list.push_bind(*id);
+                        }
+                        qb.push(") GROUP BY account_id");
+                        let rows: Vec<(i64, i64, i64)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                        for (account, cash_in, cash_out) in rows {
+                            let flow = flows.entry(account).or_insert((0, 0));
+                            flow.0 = flow.0.checked_add(cash_in).ok_or(StoreError::Overflow)?;
+                            flow.1 = flow.1.checked_add(cash_out).ok_or(StoreError::Overflow)?;
+                        }
+                    }
+                    Ok(flows)
+                }
+
+                /// The balances of the accounts, by id, in one query.
+                async fn balances_of(tx: &mut Tx, ids: &[i64]) -> StoreResult<HashMap<i64, i64>> {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, balance FROM accounts WHERE id IN (");
+                    let mut list = qb.separated(", ");
+                    for id in ids {
+                        list.push_bind(*id);
+                    }
+                    qb.push(")");
+                    Ok(qb.build_query_as::<(i64, i64)>().fetch_all(&mut **tx).await?.into_iter().collect())
+                }
             }
 
             #[async_trait::async_trait]
@@ -155,182 +519,24 @@ macro_rules! impl_meeting_store {
                     key: &IdempotencyKey,
                     recorded_by: Option<UserId>,
                 ) -> StoreResult<MeetingRecord> {
-                    let rules = self.group_rules(draft.group_id).await?;
-                    for m in draft.members.iter().filter(|m| m.thrift > 0) {
-                        rules.check_thrift(m.thrift).map_err(|e| {
-                            StoreError::Invalid(format!("member {}: {e}", m.member_id))
-                        })?;
-                    }
-                    let (_guard, mut tx) = self.begin_write().await?;
-                    // The meeting row first: a concurrent submit of the same
-                    // form waits on this key and then finds the saved meeting.
-                    let inserted: Option<(i64,)> = sqlx::query_as(
-                        "INSERT INTO meetings (group_id, held_on, idempotency_key, recorded_by, recorded_at) \
-                         VALUES ($1, $2, $3, $4, $5) \
-                         ON CONFLICT (group_id, idempotency_key) DO NOTHING RETURNING id",
-                    )
-                    .bind(draft.group_id)
-                    .bind(draft.held_on)
-                    .bind(key.as_str())
-                    .bind(recorded_by)
-                    .bind(Utc::now())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let Some((meeting_id,)) = inserted else {
-                        let (id,): (i64,) = sqlx::query_as(
-                            "SELECT id FROM meetings WHERE group_id = $1 AND idempotency_key = $2",
-                        )
-                        .bind(draft.group_id)
-                        .bind(key.as_str())
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        return Self::meeting_record(&mut tx, id, true).await;
-                    };
-                    let book = Self::group_book(&mut tx, draft.group_id).await?;
-                    let members: Vec<(i64, String)> =
-                        sqlx::query_as("SELECT id, member_code FROM members WHERE group_id = $1")
-                            .bind(draft.group_id)
-                            .fetch_all(&mut *tx)
-                            .await?;
-                    let codes: HashMap<i64, String> = members.into_iter().collect();
-                    let rows: Vec<AccountRow> = sqlx::query_as(&format!("{ACCOUNT_COLUMNS} WHERE a.book_id = $1"))
-                        .bind(book.id)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                    let accounts: HashMap<String, Account> = rows
-                        .into_iter()
-                        .map(|r| Account::try_from(r).map(|a| (a.code.clone(), a)))
-                        .collect::<StoreResult<_>>()?;
-                    let (entries, floors) = Self::meeting_entries(draft, &book, &accounts, &codes, key)?;
-                    let mut entry_ids: Vec<EntryId> = Self::post_in_tx(&mut tx, &entries)
+                    let one = MeetingSubmission { draft: draft.clone(), key: key.clone(), recorded_by };
+                    self.record_meetings(std::slice::from_ref(&one))
                         .await?
-                        .into_iter()
-                        .map(|o| o.entry_id)
-                        .collect();
-                    let repayments: Vec<(i64, Repayment)> = draft
-                        .members
-                        .iter()
-                        .flat_map(|m| m.repayments.iter().filter(|r| r.1 > 0).map(move |r| (m.member_id, *r)))
-                        .map(|(member_id, (loan_id, amount))| {
-                            Ok((member_id, Repayment {
-                                loan_id,
-                                amount,
-                                on: draft.held_on,
-                                into: Fund::Cash,
-                                key: sub_key(key, &format!("repay/{loan_id}"))?,
-                            }))
-                        })
-                        .collect::<StoreResult<_>>()?;
-                    if !repayments.is_empty() {
-                        let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, member_id, group_id FROM loans WHERE id IN (");
-                        let mut list = qb.separated(", ");
-                        for (_, r) in &repayments {
-                            list.push_bind(r.loan_id);
-                        }
-                        qb.push(")");
-                        let owners: HashMap<i64, (i64, i64)> = qb
-                            .build_query_as::<(i64, i64, i64)>()
-                            .fetch_all(&mut *tx)
-                            .await?
-                            .into_iter()
-                            .map(|(id, member, group)| (id, (member, group)))
-                            .collect();
-                        for (member_id, r) in &repayments {
-                            if owners.get(&r.loan_id) != Some(&(*member_id, draft.group_id)) {
-                                return Err(StoreError::Invalid(format!(
-                                    "loan {} is not a loan of member {member_id} in this group",
-                                    r.loan_id
-                                )));
-                            }
-                        }
-                        let batch: Vec<Repayment> = repayments.into_iter().map(|(_, r)| r).collect();
-                        for answer in Self::repay_many_in(&mut tx, &batch).await? {
-                            entry_ids.push(answer?.entry_id);
-                        }
-                    }
-                    for &loan_id in &draft.disbursements {
-                        let group: Option<(i64,)> = sqlx::query_as("SELECT group_id FROM loans WHERE id = $1")
-                            .bind(loan_id)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                        if group != Some((draft.group_id,)) {
-                            return Err(StoreError::Invalid(format!("loan {loan_id} is not a loan of this group")));
-                        }
-                        let op = Self::disburse_in(&mut tx, loan_id, draft.held_on, None, Fund::Cash, &sub_key(key, &format!("disburse/{loan_id}"))?).await?;
-                        entry_ids.push(op.entry_id);
-                    }
-                    Self::check_floors(&mut tx, &floors).await?;
-                    let cash = accounts
-                        .get(chart::shg::CASH)
-                        .ok_or_else(|| StoreError::not_found("account", chart::shg::CASH))?;
-                    let mut cash_in = 0_i64;
-                    let mut cash_out = 0_i64;
-                    if !entry_ids.is_empty() {
-                        let mut qb = sqlx::QueryBuilder::<$db>::new(
-                            "SELECT COALESCE(CAST(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS BIGINT), 0), \
-                             COALESCE(CAST(SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS BIGINT), 0) \
-                             FROM postings WHERE account_id = ",
-                        );
-                        qb.push_bind(cash.id).push(" AND entry_id IN (");
-                        let mut list = qb.separated(", ");
-                        for id in &entry_ids {
-                            list.push_bind(*id);
-                        }
-                        qb.push(")");
-                        let (i, o): (i64, i64) = qb.build_query_as().fetch_one(&mut *tx).await?;
-                        cash_in = i;
-                        cash_out = o;
-                        let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO meeting_entries (meeting_id, entry_id) ");
-                        qb.push_values(&entry_ids, |mut row, id| {
-                            row.push_bind(meeting_id).push_bind(*id);
-                        });
-                        qb.build().execute(&mut *tx).await?;
-                    }
-                    if !draft.members.is_empty() {
-                        let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO meeting_attendance (meeting_id, member_id, present) ");
-                        qb.push_values(&draft.members, |mut row, m| {
-                            row.push_bind(meeting_id).push_bind(m.member_id).push_bind(m.present);
-                        });
-                        qb.build().execute(&mut *tx).await?;
-                    }
-                    let (expected,): (i64,) = sqlx::query_as("SELECT balance FROM accounts WHERE id = $1")
-                        .bind(cash.id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    let present = draft.members.iter().filter(|m| m.present).count() as i32;
-                    sqlx::query(
-                        "UPDATE meetings SET present = $1, enrolled = $2, cash_in = $3, cash_out = $4, \
-                         expected_cash = $5, counted_cash = $6 WHERE id = $7",
-                    )
-                    .bind(present)
-                    .bind(codes.len() as i32)
-                    .bind(cash_in)
-                    .bind(cash_out)
-                    .bind(expected)
-                    .bind(draft.cash_counted)
-                    .bind(meeting_id)
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    // What was just written, without reading it back.
-                    entry_ids.sort_unstable();
-                    Ok(MeetingRecord {
-                        meeting: MeetingSummary {
-                            id: meeting_id,
-                            group_id: draft.group_id,
-                            held_on: draft.held_on,
-                            present: i64::from(present),
-                            enrolled: codes.len() as i64,
-                            cash_in,
-                            cash_out,
-                            expected_cash: expected,
-                            counted_cash: draft.cash_counted,
-                        },
-                        replayed: false,
-                        entry_ids,
-                    })
+                        .pop()
+                        .ok_or_else(|| StoreError::Corrupt("a meeting had no record".into()))
                 }
 
+                async fn record_meetings(&self, batch: &[MeetingSubmission]) -> StoreResult<Vec<MeetingRecord>> {
+                    if batch.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let (_guard, mut tx) = self.begin_write().await?;
+                    let records = Self::record_meetings_in(&mut tx, batch).await?;
+                    if records.iter().any(|r| !r.replayed) {
+                        tx.commit().await?;
+                    }
+                    Ok(records)
+                }
                 async fn meeting(&self, id: i64) -> StoreResult<MeetingRecord> {
                     let mut tx: Tx = self.pool.begin().await?;
                     let record = Self::meeting_record(&mut tx, id, false).await?;

@@ -76,7 +76,7 @@ pub use loans::{
     Fund, LoanApplication, LoanGroup, LoanOperation, LoanScope, LoanStore, LoanWithState,
     ProductUse, Repayment, Reschedule,
 };
-pub use meetings::{BankReading, CashCount, MeetingRecord, MeetingStore};
+pub use meetings::{BankReading, CashCount, MeetingRecord, MeetingStore, MeetingSubmission};
 pub use outcomes::{Access, AccessLine, Client, ClientId, OutcomesStore, Sealed};
 
 #[async_trait]

@@ -177,6 +177,7 @@ macro_rules! impl_loan_store {
                 settings_to_json, LoanRow, ProductRow, LOAN_COLUMNS,
                 PRODUCT_COLUMNS,
             };
+            use $crate::store::dialect::{unpack, Dialect};
             use $crate::store::repayment::{expect_status, plan, Aftermath, EarlierUse, PlannedRepayment};
             use $crate::store::shared::AccountRow;
             use $crate::store::{Store, StoreError, StoreResult};
@@ -431,7 +432,7 @@ macro_rules! impl_loan_store {
                     tx: Exec<'_>,
                     ids: &[LoanId],
                 ) -> StoreResult<HashMap<LoanId, LoanState>> {
-                    fn of_loans<'q>(select: &str, ids: &'q [LoanId], order: &str) -> sqlx::QueryBuilder<'q, $db> {
+                    fn of_loans<'q>(select: String, ids: &'q [LoanId]) -> sqlx::QueryBuilder<'q, $db> {
                         let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
                             "{select} JOIN loans l ON l.id = x.loan_id AND x.version = l.schedule_version \
                              WHERE x.loan_id IN ("
@@ -440,37 +441,16 @@ macro_rules! impl_loan_store {
                         for id in ids {
                             list.push_bind(*id);
                         }
-                        qb.push(format!(") ORDER BY {order}"));
+                        qb.push(") GROUP BY x.loan_id");
                         qb
                     }
-                    let installments: Vec<InstallmentRow> = of_loans(
-                        "SELECT x.loan_id, x.number, x.due_date, x.principal, x.interest, x.fee, \
-                         x.penalty FROM loan_installments x",
-                        ids,
-                        "x.loan_id, x.number",
-                    )
-                    .build_query_as()
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    let allocations: Vec<AllocationRow> = of_loans(
-                        "SELECT x.loan_id, x.entry_id, x.paid_on, x.installment, x.component, \
-                         x.amount FROM loan_allocations x",
-                        ids,
-                        "x.loan_id, x.paid_on, x.entry_id",
-                    )
-                    .build_query_as()
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    let adjustments: Vec<AdjustmentRow> = of_loans(
-                        "SELECT x.loan_id, x.installment, x.component, x.kind, x.amount \
-                         FROM loan_adjustments x",
-                        ids,
-                        "x.loan_id, x.id",
-                    )
-                    .build_query_as()
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    states_by_loan(installments, allocations, adjustments)
+                    let installments: Vec<(i64, String)> =
+                        of_loans(installments_select(), ids).build_query_as().fetch_all(&mut *tx).await?;
+                    let allocations: Vec<(i64, String)> =
+                        of_loans(allocations_select(), ids).build_query_as().fetch_all(&mut *tx).await?;
+                    let adjustments: Vec<(i64, String)> =
+                        of_loans(adjustments_select(), ids).build_query_as().fetch_all(&mut *tx).await?;
+                    states_of_rows(installments, allocations, adjustments)
                 }
 
                 /// The accounts each borrower's loan money moves through, by
@@ -903,6 +883,55 @@ macro_rules! impl_loan_store {
             /// A loan not paid out has no schedule yet.
             fn no_schedule() -> LoanState {
                 LoanState::assemble(Vec::new(), Vec::new(), Vec::new())
+            }
+
+            /// A loan's installments of one schedule version, gathered into
+            /// one row per loan (see `Dialect::json_rows`); the query goes on
+            /// with `JOIN loans l …` and ends `GROUP BY x.loan_id`.
+            fn installments_select() -> String {
+                format!(
+                    "SELECT x.loan_id, {} FROM loan_installments x",
+                    <$db as Dialect>::json_rows(
+                        "x.number, x.due_date, x.principal, x.interest, x.fee, x.penalty",
+                        "x.number"
+                    )
+                )
+            }
+
+            /// What was paid on a loan, gathered as `installments_select`, in
+            /// the (date, entry) order `LoanState::assemble` asks for.
+            fn allocations_select() -> String {
+                format!(
+                    "SELECT x.loan_id, {} FROM loan_allocations x",
+                    <$db as Dialect>::json_rows(
+                        "x.entry_id, x.paid_on, x.installment, x.component, x.amount",
+                        "x.paid_on, x.entry_id, x.installment, x.component"
+                    )
+                )
+            }
+
+            /// Charges and waivers on a loan, gathered as `installments_select`.
+            fn adjustments_select() -> String {
+                format!(
+                    "SELECT x.loan_id, {} FROM loan_adjustments x",
+                    <$db as Dialect>::json_rows("x.installment, x.component, x.kind, x.amount", "x.id")
+                )
+            }
+
+            /// Each loan's state from the rows of the three selects above.
+            fn states_of_rows(
+                installments: Vec<(i64, String)>,
+                allocations: Vec<(i64, String)>,
+                adjustments: Vec<(i64, String)>,
+            ) -> StoreResult<HashMap<LoanId, LoanState>> {
+                type Installment = (i32, NaiveDate, i64, i64, i64, i64);
+                type Allocation = (i64, NaiveDate, i32, String, i64);
+                type Adjustment = (i32, String, String, i64);
+                states_by_loan(
+                    unpack(installments, |loan, (n, due, p, i, f, pen): Installment| (loan, n, due, p, i, f, pen))?,
+                    unpack(allocations, |loan, (entry, on, n, c, amount): Allocation| (loan, entry, on, n, c, amount))?,
+                    unpack(adjustments, |loan, (n, c, kind, amount): Adjustment| (loan, n, c, kind, amount))?,
+                )
             }
 
             /// Loans' stored rows, each list ordered by loan, assembled into
@@ -1489,32 +1518,22 @@ macro_rules! impl_loan_store {
                     let rows_of = |filter: &str| {
                         format!("JOIN loans l ON l.id = x.loan_id {version} WHERE {scope_sql} {filter}")
                     };
-                    let installments: Vec<InstallmentRow> = params
-                        .bind(sqlx::query_as(&format!(
-                            "SELECT x.loan_id, x.number, x.due_date, x.principal, x.interest, x.fee, \
-                             x.penalty FROM loan_installments x {} ORDER BY x.loan_id, x.number",
-                            rows_of("")
-                        )))
+                    let gathered = |select: String, filter: &str| {
+                        format!("{select} {} GROUP BY x.loan_id", rows_of(filter))
+                    };
+                    let installments: Vec<(i64, String)> = params
+                        .bind(sqlx::query_as(&gathered(installments_select(), "")))
                         .fetch_all(&self.pool)
                         .await?;
-                    let allocations: Vec<AllocationRow> = params
-                        .bind(sqlx::query_as(&format!(
-                            "SELECT x.loan_id, x.entry_id, x.paid_on, x.installment, x.component, \
-                             x.amount FROM loan_allocations x {} \
-                             ORDER BY x.loan_id, x.paid_on, x.entry_id",
-                            rows_of(&paid)
-                        )))
+                    let allocations: Vec<(i64, String)> = params
+                        .bind(sqlx::query_as(&gathered(allocations_select(), &paid)))
                         .fetch_all(&self.pool)
                         .await?;
-                    let adjustments: Vec<AdjustmentRow> = params
-                        .bind(sqlx::query_as(&format!(
-                            "SELECT x.loan_id, x.installment, x.component, x.kind, x.amount \
-                             FROM loan_adjustments x {} ORDER BY x.loan_id, x.id",
-                            rows_of(&adjusted)
-                        )))
+                    let adjustments: Vec<(i64, String)> = params
+                        .bind(sqlx::query_as(&gathered(adjustments_select(), &adjusted)))
                         .fetch_all(&self.pool)
                         .await?;
-                    let mut states = states_by_loan(installments, allocations, adjustments)?;
+                    let mut states = states_of_rows(installments, allocations, adjustments)?;
                     rows.into_iter()
                         .map(|row| {
                             let mut loan: Loan = row.try_into()?;

@@ -5,6 +5,7 @@
 pub mod auth;
 #[macro_use]
 mod auth_sql;
+mod dialect;
 mod error;
 pub mod funds;
 #[macro_use]

@@ -465,7 +465,9 @@ macro_rules! impl_meeting_store {
                 }
 
                 /// Cash received and paid out (in, out) by each cash account in
-                /// the entries given.
+                /// the entries given. The unary plus keeps the planner off the
+                /// account index, which would walk each cash box's whole
+                /// history; the entries are found by their key instead.
                 async fn cash_flows(
                     tx: &mut Tx,
                     cash_ids: &[i64],
@@ -477,7 +479,7 @@ macro_rules! impl_meeting_store {
                         let mut qb = sqlx::QueryBuilder::<$db>::new(
                             "SELECT account_id, COALESCE(CAST(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS BIGINT), 0), \
                              COALESCE(CAST(SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS BIGINT), 0) \
-                             FROM postings WHERE account_id IN (",
+                             FROM postings WHERE +account_id IN (",
                         );
                         let mut list = qb.separated(", ");
                         for id in cash_ids {

@@ -445,3 +445,70 @@ async fn contention(store: Arc<dyn Store>) {
     assert_eq!(cash, -60_000 + accepted);
     assert!(store.verify().await.unwrap().is_ok());
 }
+
+#[tokio::test]
+async fn late_fines_for_many_loans_at_once_on_sqlite() {
+    let db = sqlite().await;
+    fines_for_many(&db.store).await;
+}
+
+#[tokio::test]
+async fn late_fines_for_many_loans_at_once_on_postgres() {
+    let Some(db) = postgres().await else { return };
+    fines_for_many(&db.store).await;
+}
+
+/// Installments fall due on the 10th of February, March and April; the
+/// fine is ₹50 an installment more than 5 days late, charged once.
+async fn fines_for_many(store: &dyn Store) {
+    let g = lotus(store, "Fines SHG").await;
+    let a = active_loan(store, &g, 0, 300_000, "a").await;
+    let b = active_loan(store, &g, 1, 300_000, "b").await;
+    let pending = store
+        .apply_for_loan(&application(&g, 2, 50_000, date(1, 5)))
+        .await
+        .unwrap()
+        .id;
+    let penalties = |id| async move {
+        let state = store.loan(id).await.unwrap().state;
+        state
+            .installments
+            .iter()
+            .map(|i| i.due.penalty)
+            .sum::<i64>()
+    };
+
+    // A is 2 days late (within grace), B 10 days: only B is fined.
+    assert_eq!(
+        store
+            .charge_late_fines_on(&[(a, date(2, 12)), (b, date(2, 20))])
+            .await
+            .unwrap(),
+        [0, 5_000]
+    );
+    // On 20 March A is late on two installments, B on one more; A given
+    // twice is fined once.
+    assert_eq!(
+        store
+            .charge_late_fines_on(&[(a, date(3, 20)), (b, date(3, 20)), (a, date(3, 20))])
+            .await
+            .unwrap(),
+        [10_000, 5_000, 0]
+    );
+    // A loan not paid out refuses the whole batch: A is not fined either.
+    assert!(matches!(
+        store
+            .charge_late_fines_on(&[(a, date(4, 20)), (pending, date(4, 20))])
+            .await,
+        Err(StoreError::LoanState(_))
+    ));
+    assert_eq!(penalties(a).await, 10_000);
+    assert_eq!(
+        store.charge_late_fines(a, date(4, 20)).await.unwrap(),
+        5_000
+    );
+    assert_eq!(penalties(a).await, 15_000);
+    assert_eq!(penalties(b).await, 10_000);
+    assert!(store.charge_late_fines_on(&[]).await.unwrap().is_empty());
+    assert!(store.verify().await.unwrap().is_ok());
+}

@@ -177,6 +177,7 @@ async fn loan_scopes(store: &dyn Store) {
     );
     let iris_and_her = LoanScope {
         groups: Some(vec![iris.setup.group.id]),
+        loans: None,
         member_id: Some(her),
         statuses: None,
     };
@@ -194,6 +195,38 @@ async fn loan_scopes(store: &dyn Store) {
         .await
         .unwrap()
         .is_empty());
+
+    // Several groups in one read; loans picked by id; states picked.
+    let both = store
+        .loans_in(&LoanScope::groups(vec![
+            lotus.setup.group.id,
+            iris.setup.group.id,
+        ]))
+        .await
+        .unwrap();
+    let mut expected = whole.clone();
+    expected.extend(store.loans(Some(iris.setup.group.id)).await.unwrap());
+    expected.sort_by_key(|l| l.loan.id);
+    assert_eq!(both, expected);
+    assert!(store
+        .loans_in(&LoanScope::groups(Vec::new()))
+        .await
+        .unwrap()
+        .is_empty());
+    let picked = store
+        .loans_in(&LoanScope::loans(vec![elsewhere, running]))
+        .await
+        .unwrap();
+    assert_eq!(ids(&picked), vec![running, elsewhere]);
+    assert_eq!(picked[0], mine[0]);
+    let in_hand = store
+        .loans_in(
+            &LoanScope::group(lotus.setup.group.id)
+                .in_states(&[LoanStatus::Applied, LoanStatus::Active]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(&in_hand), vec![running, applied, other]);
 }
 
 async fn latest_lines(store: &dyn Store) {

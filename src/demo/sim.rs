@@ -6,7 +6,7 @@
 use super::fixture::{Fixture, RosterGroup};
 use super::plan::{Behaviour, LoanPlan};
 use super::rng::SplitMix64;
-use crate::borrowings::{BorrowingId, BorrowingSource, NewBorrowing};
+use crate::borrowings::{BorrowingId, BorrowingSource, BorrowingWithState, NewBorrowing};
 use crate::groups::{GroupId, GroupRules, NewGroup, NewMember};
 use crate::ledger::{IdempotencyKey, LoanId, MemberId};
 use crate::loans::allocation::{payable, LateFine};
@@ -56,6 +56,9 @@ struct BankLoan {
     id: BorrowingId,
     /// The earliest installment not yet paid; `None` once repaid.
     next_due: Option<NaiveDate>,
+    /// The loan as last read, while nothing has been paid on it since: a
+    /// group short of cash waits weeks to pay, and the loan stands still.
+    read: Option<BorrowingWithState>,
 }
 
 /// Figures of one group's run.
@@ -115,11 +118,44 @@ pub async fn meet_together(
             let result = run.before_meeting(week).await;
             result.with_context(|| run.context(week))?;
         }
-        let mut open: HashMap<GroupId, Vec<LoanWithState>> = HashMap::new();
-        for l in store
+        let mut loans = store
             .loans_in(&LoanScope::groups(groups.clone()).in_states(&IN_HAND))
-            .await?
-        {
+            .await?;
+        // Late fines are charged before the meeting, so that what is due
+        // includes them; then the fined loans are read again.
+        let dates: HashMap<GroupId, NaiveDate> =
+            runs.iter().map(|r| (r.group_id, r.dates[week])).collect();
+        let unfined: Vec<(LoanId, NaiveDate)> = loans
+            .iter()
+            .filter_map(|l| {
+                let on = *dates.get(&l.loan.group_id)?;
+                unfined_late(l, on).then_some((l.loan.id, on))
+            })
+            .collect();
+        if !unfined.is_empty() {
+            let charged = store.charge_late_fines_on(&unfined).await?;
+            let fined: Vec<LoanId> = unfined
+                .iter()
+                .zip(charged)
+                .filter(|(_, total)| *total > 0)
+                .map(|((id, _), _)| *id)
+                .collect();
+            if !fined.is_empty() {
+                let mut again: HashMap<LoanId, LoanWithState> = store
+                    .loans_in(&LoanScope::loans(fined))
+                    .await?
+                    .into_iter()
+                    .map(|l| (l.loan.id, l))
+                    .collect();
+                for l in loans.iter_mut() {
+                    if let Some(fresh) = again.remove(&l.loan.id) {
+                        *l = fresh;
+                    }
+                }
+            }
+        }
+        let mut open: HashMap<GroupId, Vec<LoanWithState>> = HashMap::new();
+        for l in loans {
             open.entry(l.loan.group_id).or_default().push(l);
         }
         let mut batch = Vec::with_capacity(runs.len());
@@ -177,6 +213,22 @@ pub fn meeting_dates(today: NaiveDate, weeks: u32, offset: u64) -> anyhow::Resul
                 .context("the demo year starts before the calendar does")
         })
         .collect()
+}
+
+/// Whether an active loan has an installment late past its grace days and
+/// not fined yet. Charging is a write, and most weeks there is nothing to
+/// charge.
+fn unfined_late(l: &LoanWithState, on: NaiveDate) -> bool {
+    let settings = &l.loan.settings;
+    if l.loan.status != LoanStatus::Active || settings.late_fine == LateFine::None {
+        return false;
+    }
+    let grace = i64::from(settings.late_fine_grace_days);
+    l.state.installments.iter().any(|i| {
+        (on - i.due_date).num_days() > grace
+            && i.outstanding(Component::Principal) + i.outstanding(Component::Interest) > 0
+            && i.due.penalty == 0
+    })
 }
 
 /// What the installments due by `on` still ask for: paying exactly this
@@ -323,15 +375,15 @@ impl<'a> GroupRun<'a> {
     }
 
     /// The week's meeting as the treasurer writes it down, from the group's
-    /// open loans as they stand before it, and the cash that should be in
-    /// the box at the close.
+    /// loans in hand as they stand before it (late fines charged), and the
+    /// cash that should be in the box at the close.
     async fn meeting(
         &mut self,
         week: usize,
         open_loans: Vec<LoanWithState>,
     ) -> anyhow::Result<(MeetingSubmission, i64)> {
         let on = self.dates[week];
-        let loans = self.with_fines(on, open_loans).await?;
+        let loans = self.in_hand(open_loans);
         let (draft, expected) = self.draft(u32::try_from(week)?, on, &loans, self.cash);
         let submission = MeetingSubmission {
             draft,
@@ -405,10 +457,11 @@ impl<'a> GroupRun<'a> {
             )
             .await?;
         self.cash += op.borrowing.principal;
-        let state = store.borrowing(op.borrowing.id).await?.state;
+        let read = store.borrowing(op.borrowing.id).await?;
         self.bank = Some(BankLoan {
             id: op.borrowing.id,
-            next_due: state.installments.iter().map(|i| i.due_date).min(),
+            next_due: read.state.installments.iter().map(|i| i.due_date).min(),
+            read: Some(read),
         });
         Ok(())
     }
@@ -475,16 +528,9 @@ impl<'a> GroupRun<'a> {
         Ok(())
     }
 
-    /// The group's loans applied for, approved or active as they stand
-    /// before the meeting, with late fines charged first so that what is due
-    /// includes them. Finished loans are not read: their payments would make
-    /// every meeting's read grow with the weeks.
-    async fn with_fines(
-        &mut self,
-        on: NaiveDate,
-        mut loans: Vec<LoanWithState>,
-    ) -> anyhow::Result<HashMap<LoanId, LoanWithState>> {
-        let store = self.shared.store;
+    /// Notes which of the story's loans the read before the meeting left
+    /// out (closed or rejected: done) and keys the rest by id.
+    fn in_hand(&mut self, loans: Vec<LoanWithState>) -> HashMap<LoanId, LoanWithState> {
         let open: HashSet<LoanId> = loans.iter().map(|l| l.loan.id).collect();
         self.finished.extend(
             self.loan_ids
@@ -492,24 +538,7 @@ impl<'a> GroupRun<'a> {
                 .flatten()
                 .filter(|id| !open.contains(id) && !self.written_off.contains(id)),
         );
-        for l in loans.iter_mut() {
-            let settings = &l.loan.settings;
-            if l.loan.status != LoanStatus::Active || settings.late_fine == LateFine::None {
-                continue;
-            }
-            let grace = i64::from(settings.late_fine_grace_days);
-            // Only when an installment is late and not fined yet: charging
-            // is a write, and most weeks there is nothing to charge.
-            let unfined = l.state.installments.iter().any(|i| {
-                (on - i.due_date).num_days() > grace
-                    && i.outstanding(Component::Principal) + i.outstanding(Component::Interest) > 0
-                    && i.due.penalty == 0
-            });
-            if unfined && store.charge_late_fines(l.loan.id, on).await? > 0 {
-                *l = store.loan(l.loan.id).await?;
-            }
-        }
-        Ok(loans.into_iter().map(|l| (l.loan.id, l)).collect())
+        loans.into_iter().map(|l| (l.loan.id, l)).collect()
     }
 
     /// The meeting as the treasurer writes it down, and the cash that should
@@ -746,13 +775,19 @@ impl<'a> GroupRun<'a> {
             return Ok(());
         }
         let id = bank.id;
-        let borrowing = store.borrowing(id).await?;
+        let borrowing = match bank.read.clone() {
+            Some(read) => read,
+            None => store.borrowing(id).await?,
+        };
         let Some(terms) = borrowing.borrowing.terms.as_ref() else {
             bail!("the bank loan has no terms");
         };
         let due = due_by(&borrowing.state, on).min(payable(&borrowing.state, on, terms.allocation));
         // Short of cash, the group pays the bank late rather than lending less.
         if due > self.cash {
+            if let Some(bank) = self.bank.as_mut() {
+                bank.read = Some(borrowing);
+            }
             return Ok(());
         }
         if due > 0 {
@@ -774,7 +809,11 @@ impl<'a> GroupRun<'a> {
             .filter(|i| i.due_date > on && i.outstanding_total() > 0)
             .map(|i| i.due_date)
             .min();
-        self.bank = Some(BankLoan { id, next_due });
+        self.bank = Some(BankLoan {
+            id,
+            next_due,
+            read: None,
+        });
         Ok(())
     }
 }

@@ -91,6 +91,8 @@ pub struct Repayment {
 pub struct LoanScope {
     /// The groups whose loans are read; `None` reads every group's.
     pub groups: Option<Vec<GroupId>>,
+    /// Only these loans; `None` does not narrow by loan.
+    pub loans: Option<Vec<LoanId>>,
     pub member_id: Option<MemberId>,
     /// Only loans in these states (the state they are in now); `None`
     /// reads loans in every state.
@@ -110,6 +112,14 @@ pub const OPEN: [LoanStatus; 4] = [
 impl LoanScope {
     pub fn group(group_id: GroupId) -> LoanScope {
         LoanScope::groups(vec![group_id])
+    }
+
+    /// These loans, in one read.
+    pub fn loans(loans: Vec<LoanId>) -> LoanScope {
+        LoanScope {
+            loans: Some(loans),
+            ..LoanScope::default()
+        }
     }
 
     /// Several groups' loans in one read (the demo's meetings of a week).
@@ -227,6 +237,13 @@ pub trait LoanStore: Send + Sync {
     /// Charges the product's late fine to each installment late as of the
     /// date that has not been fined yet. Returns the total charged.
     async fn charge_late_fines(&self, loan_id: LoanId, as_of: NaiveDate) -> StoreResult<i64>;
+
+    /// `charge_late_fines` for each (loan, as of) in one transaction, all or
+    /// none, in a fixed number of statements however many loans: the
+    /// treasurer's "charge late fines" for a whole group, and the demo's
+    /// week. Returns the total charged to each, in the order given (a loan
+    /// given twice is fined once).
+    async fn charge_late_fines_on(&self, loans: &[(LoanId, NaiveDate)]) -> StoreResult<Vec<i64>>;
 
     /// A new schedule for what remains; the old one stays in history.
     async fn reschedule_loan(&self, loan_id: LoanId, change: &Reschedule) -> StoreResult<Loan>;

@@ -343,18 +343,7 @@ macro_rules! impl_loan_store {
                     let mut ids: Vec<LoanId> = batch.iter().map(|r| r.loan_id).collect();
                     ids.sort_unstable();
                     ids.dedup();
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("{LOAN_COLUMNS} WHERE id IN ("));
-                    let mut list = qb.separated(", ");
-                    for id in &ids {
-                        list.push_bind(*id);
-                    }
-                    qb.push(format!(") ORDER BY id{}", $lock));
-                    let rows: Vec<LoanRow> = qb.build_query_as().fetch_all(&mut **tx).await?;
-                    let mut loans: HashMap<LoanId, Loan> = HashMap::new();
-                    for row in rows {
-                        let loan: Loan = row.try_into()?;
-                        loans.insert(loan.id, loan);
-                    }
+                    let mut loans = Self::lock_loans(tx, &ids).await?;
                     let mut states = Self::current_states(tx, &ids).await?;
                     let books = Self::borrower_accounts(tx, &loans.values().map(|l| l.member_id).collect::<Vec<_>>()).await?;
                     let earlier = Self::earlier_uses(tx, batch, &loans, &books).await?;
@@ -618,6 +607,21 @@ macro_rules! impl_loan_store {
                         );
                     }
                     Ok(found)
+                }
+
+                /// The loans, locked in id order (so that two writers never
+                /// wait on each other crosswise), by id.
+                async fn lock_loans(tx: Exec<'_>, ids: &[LoanId]) -> StoreResult<HashMap<LoanId, Loan>> {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("{LOAN_COLUMNS} WHERE id IN ("));
+                    let mut list = qb.separated(", ");
+                    for id in ids {
+                        list.push_bind(*id);
+                    }
+                    qb.push(format!(") ORDER BY id{}", $lock));
+                    let rows: Vec<LoanRow> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                    rows.into_iter()
+                        .map(|row| Loan::try_from(row).map(|loan| (loan.id, loan)))
+                        .collect()
                 }
 
                 async fn lock_loan(tx: Exec<'_>, id: LoanId) -> StoreResult<Loan> {
@@ -1209,36 +1213,96 @@ macro_rules! impl_loan_store {
                 }
 
                 async fn charge_late_fines(&self, loan_id: LoanId, as_of: NaiveDate) -> StoreResult<i64> {
+                    Ok(self.charge_late_fines_on(&[(loan_id, as_of)]).await?.iter().sum())
+                }
+
+                async fn charge_late_fines_on(&self, loans: &[(LoanId, NaiveDate)]) -> StoreResult<Vec<i64>> {
+                    if loans.is_empty() {
+                        return Ok(Vec::new());
+                    }
                     let (_guard, mut tx) = self.begin_write().await?;
-                    let loan = Self::lock_loan(&mut tx, loan_id).await?;
-                    expect_status(&loan, LoanStatus::Active, "fined")?;
-                    let state = Self::state_of(&mut tx, &loan).await?;
-                    let already: Vec<(i32,)> = sqlx::query_as(
-                        "SELECT installment FROM loan_adjustments WHERE loan_id = $1 AND version = $2 \
-                         AND component = 'penalty' AND kind = 'charge'",
-                    )
-                    .bind(loan.id)
-                    .bind(loan.schedule_version)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    let fines: Vec<(u32, Component, AdjustmentKind, i64)> = allocation::late_fine_lines(
-                        &state,
-                        as_of,
-                        loan.settings.late_fine_grace_days,
-                        &loan.settings.late_fine,
-                    )
-                    .into_iter()
-                    .filter(|(n, _)| !already.iter().any(|(a,)| i64::from(*a) == i64::from(*n)))
-                    .map(|(n, amount)| (n, Component::Penalty, AdjustmentKind::Charge, amount))
-                    .collect();
-                    let total = fines.iter().map(|f| f.3).sum();
-                    Self::insert_adjustments(&mut tx, loan.id, loan.schedule_version, &fines, as_of, None)
-                        .await?;
-                    if total > 0 {
-                        Self::record_event(&mut tx, loan.id, as_of, "fined", None, None, None).await?;
+                    let mut ids: Vec<LoanId> = loans.iter().map(|l| l.0).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    let locked = Self::lock_loans(&mut tx, &ids).await?;
+                    for (id, _) in loans {
+                        let loan = locked.get(id).ok_or_else(|| StoreError::not_found("loan", id))?;
+                        expect_status(loan, LoanStatus::Active, "fined")?;
+                    }
+                    let states = Self::current_states(&mut tx, &ids).await?;
+                    // Installments of the current schedules already fined.
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT x.loan_id, x.installment FROM loan_adjustments x \
+                         JOIN loans l ON l.id = x.loan_id AND x.version = l.schedule_version \
+                         WHERE x.component = 'penalty' AND x.kind = 'charge' AND x.loan_id IN (",
+                    );
+                    let mut list = qb.separated(", ");
+                    for id in &ids {
+                        list.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let already: std::collections::HashSet<(LoanId, i32)> =
+                        qb.build_query_as().fetch_all(&mut *tx).await?.into_iter().collect();
+                    let mut totals = Vec::with_capacity(loans.len());
+                    let mut charges: Vec<(LoanId, i32, u32, i64, NaiveDate)> = Vec::new();
+                    let mut fined: Vec<(LoanId, NaiveDate)> = Vec::new();
+                    let mut done = std::collections::HashSet::new();
+                    let empty = no_schedule();
+                    for &(id, as_of) in loans {
+                        let loan = locked.get(&id).ok_or_else(|| StoreError::not_found("loan", id))?;
+                        if !done.insert(id) {
+                            totals.push(0);
+                            continue;
+                        }
+                        let state = states.get(&id).unwrap_or(&empty);
+                        let lines = allocation::late_fine_lines(
+                            state,
+                            as_of,
+                            loan.settings.late_fine_grace_days,
+                            &loan.settings.late_fine,
+                        );
+                        let mut total = 0;
+                        for (n, amount) in lines {
+                            if already.contains(&(id, n as i32)) {
+                                continue;
+                            }
+                            total += amount;
+                            charges.push((id, loan.schedule_version, n, amount, as_of));
+                        }
+                        if total > 0 {
+                            fined.push((id, as_of));
+                        }
+                        totals.push(total);
+                    }
+                    for chunk in charges.chunks(1_000) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO loan_adjustments (loan_id, version, installment, \
+                             component, kind, amount, on_date, entry_id) ",
+                        );
+                        qb.push_values(chunk, |mut row, (id, version, n, amount, on)| {
+                            row.push_bind(*id)
+                                .push_bind(*version)
+                                .push_bind(*n as i32)
+                                .push_bind(Component::Penalty.as_str())
+                                .push_bind(adjustment_text(AdjustmentKind::Charge))
+                                .push_bind(*amount)
+                                .push_bind(*on)
+                                .push_bind(None::<EntryId>);
+                        });
+                        qb.build().execute(&mut *tx).await?;
+                    }
+                    let recorded_at = Utc::now();
+                    for chunk in fined.chunks(1_000) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO loan_events (loan_id, on_date, kind, recorded_at) ",
+                        );
+                        qb.push_values(chunk, |mut row, (id, on)| {
+                            row.push_bind(*id).push_bind(*on).push_bind("fined").push_bind(recorded_at);
+                        });
+                        qb.build().execute(&mut *tx).await?;
                     }
                     tx.commit().await?;
-                    Ok(total)
+                    Ok(totals)
                 }
 
                 async fn reschedule_loan(&self, loan_id: LoanId, change: &Reschedule) -> StoreResult<Loan> {
@@ -1470,6 +1534,13 @@ macro_rules! impl_loan_store {
                         }
                         let list: Vec<String> = groups.iter().map(|g| params.add(Param::Id(*g))).collect();
                         wanted.push(format!("l.group_id IN ({})", list.join(", ")));
+                    }
+                    if let Some(loans) = &scope.loans {
+                        if loans.is_empty() {
+                            return Ok(Vec::new());
+                        }
+                        let list: Vec<String> = loans.iter().map(|l| params.add(Param::Id(*l))).collect();
+                        wanted.push(format!("l.id IN ({})", list.join(", ")));
                     }
                     if let Some(member_id) = scope.member_id {
                         wanted.push(format!("l.member_id = {}", params.add(Param::Id(member_id))));

@@ -237,12 +237,16 @@ pub async fn late_fines(
 ) -> Result<Response, PageError> {
     require(&form.session.principal, Action::KeepBooks(group_id))?;
     let on = past_date(&form, "on")?;
-    let open = LoanScope::group(group_id).open_only();
-    for l in state.store.loans_in(&open).await? {
-        if l.loan.status == LoanStatus::Active {
-            state.store.charge_late_fines(l.loan.id, on).await?;
-        }
-    }
+    let active = LoanScope::group(group_id).in_states(&[LoanStatus::Active]);
+    let loans: Vec<_> = state
+        .store
+        .loans_in(&active)
+        .await?
+        .iter()
+        .map(|l| (l.loan.id, on))
+        .collect();
+    // All of the group's loans in one transaction: fined together or not at all.
+    state.store.charge_late_fines_on(&loans).await?;
     Ok(back(group_id))
 }
 

@@ -214,7 +214,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(id) => store.book(store.group(*id).await?.book_id).await?.currency,
                 None => crate::money::Currency::inr(),
             };
-            let loans = store.loans_as_of(*group, *as_of).await?;
+            let loans = store.portfolio_as_of(*group, *as_of).await?;
             let from = from.unwrap_or_else(|| {
                 as_of
                     .checked_sub_months(chrono::Months::new(6))

@@ -227,6 +227,39 @@ async fn loan_scopes(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(ids(&in_hand), vec![running, applied, other]);
+
+    // The portfolio on a day is what `loans_as_of` says was active then:
+    // before the write-off (1 March) and the repayment in full (1 May),
+    // on those days, and after; states and all.
+    for day in [date(2, 15), date(3, 1), date(4, 30), date(5, 1), date(6, 1)] {
+        for group in [Some(lotus.setup.group.id), None] {
+            let active_then: Vec<LoanWithState> = store
+                .loans_as_of(group, day)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|l| l.loan.status == LoanStatus::Active)
+                .collect();
+            assert_eq!(
+                store.portfolio_as_of(group, day).await.unwrap(),
+                active_then,
+                "{day} {group:?}"
+            );
+        }
+    }
+    let before_write_off = store
+        .portfolio_as_of(Some(lotus.setup.group.id), date(2, 15))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&before_write_off),
+        vec![running, repaid, other, written_off]
+    );
+    let after = store
+        .portfolio_as_of(Some(lotus.setup.group.id), date(6, 1))
+        .await
+        .unwrap();
+    assert_eq!(ids(&after), vec![running, other]);
 }
 
 async fn latest_lines(store: &dyn Store) {

@@ -189,9 +189,7 @@ pub async fn meet_together(
         }
         progress.advance(runs.len() as u64);
     }
-    for run in runs.iter() {
-        tracing::info!(group = %run.name, "demo group loaded");
-    }
+    tracing::info!(groups = runs.len(), weeks, "demo groups loaded");
     Ok(runs
         .iter()
         .map(|r| GroupFigures {

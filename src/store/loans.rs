@@ -288,6 +288,16 @@ pub trait LoanStore: Send + Sync {
         as_of: NaiveDate,
     ) -> StoreResult<Vec<LoanWithState>>;
 
+    /// `loans_as_of` narrowed to the loans active at the end of `as_of`
+    /// (paid out, and not yet closed or written off), the only ones PAR,
+    /// ageing and DCB count: a program's closed loans and their payment
+    /// histories are not read.
+    async fn portfolio_as_of(
+        &self,
+        group_id: Option<GroupId>,
+        as_of: NaiveDate,
+    ) -> StoreResult<Vec<LoanWithState>>;
+
     /// The group whose books hold the loan, and their currency, in one
     /// read: what a request must know before it may post to the loan,
     /// without loading its schedule and payments.

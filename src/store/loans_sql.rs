@@ -1447,11 +1447,11 @@ macro_rules! impl_loan_store {
 
                 async fn loans(&self, group_id: Option<GroupId>) -> StoreResult<Vec<LoanWithState>> {
                     let scope = LoanScope { groups: group_id.map(|g| vec![g]), ..LoanScope::default() };
-                    self.load_loans(&scope, None).await
+                    self.load_loans(&scope, None, false).await
                 }
 
                 async fn loans_in(&self, scope: &LoanScope) -> StoreResult<Vec<LoanWithState>> {
-                    self.load_loans(scope, None).await
+                    self.load_loans(scope, None, false).await
                 }
 
                 async fn loan_group(&self, loan_id: LoanId) -> StoreResult<$crate::store::loans::LoanGroup> {
@@ -1475,7 +1475,16 @@ macro_rules! impl_loan_store {
                     as_of: NaiveDate,
                 ) -> StoreResult<Vec<LoanWithState>> {
                     let scope = LoanScope { groups: group_id.map(|g| vec![g]), ..LoanScope::default() };
-                    self.load_loans(&scope, Some(as_of)).await
+                    self.load_loans(&scope, Some(as_of), false).await
+                }
+
+                async fn portfolio_as_of(
+                    &self,
+                    group_id: Option<GroupId>,
+                    as_of: NaiveDate,
+                ) -> StoreResult<Vec<LoanWithState>> {
+                    let scope = LoanScope { groups: group_id.map(|g| vec![g]), ..LoanScope::default() };
+                    self.load_loans(&scope, Some(as_of), true).await
                 }
             }
 
@@ -1525,6 +1534,7 @@ macro_rules! impl_loan_store {
                     &self,
                     scope: &LoanScope,
                     as_of: Option<NaiveDate>,
+                    active_then: bool,
                 ) -> StoreResult<Vec<LoanWithState>> {
                     let mut params = Params::default();
                     let mut wanted = Vec::new();
@@ -1557,6 +1567,10 @@ macro_rules! impl_loan_store {
                         Some(day) => {
                             let day = params.add(Param::Day(day));
                             wanted.push(format!("l.disbursed_on <= {day}"));
+                            if active_then {
+                                // Closed and written-off loans carry the day they left.
+                                wanted.push(format!("(l.closed_on IS NULL OR l.closed_on > {day})"));
+                            }
                             (
                                 format!(
                                     "JOIN (SELECT loan_id, MAX(version) AS version FROM loan_schedule_versions \
@@ -1574,36 +1588,33 @@ macro_rules! impl_loan_store {
                     } else {
                         wanted.join(" AND ")
                     };
-                    let rows: Vec<LoanRow> = params
-                        .bind(sqlx::query_as(&format!(
-                            "SELECT l.id, l.group_id, l.member_id, l.product_id, l.source, l.purpose, \
-                             l.principal, l.settings, l.status, l.applied_on, l.approved_on, l.resolution, \
-                             l.disbursed_on, l.disbursement_entry_id, l.closed_on, l.schedule_version \
-                             FROM loans l WHERE {scope_sql} ORDER BY l.id"
-                        )))
-                        .fetch_all(&self.pool)
-                        .await?;
-                    if rows.is_empty() {
-                        return Ok(Vec::new());
-                    }
+                    let loans_sql = format!(
+                        "SELECT l.id, l.group_id, l.member_id, l.product_id, l.source, l.purpose, \
+                         l.principal, l.settings, l.status, l.applied_on, l.approved_on, l.resolution, \
+                         l.disbursed_on, l.disbursement_entry_id, l.closed_on, l.schedule_version \
+                         FROM loans l WHERE {scope_sql} ORDER BY l.id"
+                    );
                     let rows_of = |filter: &str| {
                         format!("JOIN loans l ON l.id = x.loan_id {version} WHERE {scope_sql} {filter}")
                     };
                     let gathered = |select: String, filter: &str| {
                         format!("{select} {} GROUP BY x.loan_id", rows_of(filter))
                     };
-                    let installments: Vec<(i64, String)> = params
-                        .bind(sqlx::query_as(&gathered(installments_select(), "")))
-                        .fetch_all(&self.pool)
-                        .await?;
-                    let allocations: Vec<(i64, String)> = params
-                        .bind(sqlx::query_as(&gathered(allocations_select(), &paid)))
-                        .fetch_all(&self.pool)
-                        .await?;
-                    let adjustments: Vec<(i64, String)> = params
-                        .bind(sqlx::query_as(&gathered(adjustments_select(), &adjusted)))
-                        .fetch_all(&self.pool)
-                        .await?;
+                    let (installments_sql, allocations_sql, adjustments_sql) = (
+                        gathered(installments_select(), ""),
+                        gathered(allocations_select(), &paid),
+                        gathered(adjustments_select(), &adjusted),
+                    );
+                    let rows: Vec<LoanRow> = params.bind(sqlx::query_as(&loans_sql)).fetch_all(&self.pool).await?;
+                    if rows.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let installments: Vec<(i64, String)> =
+                        params.bind(sqlx::query_as(&installments_sql)).fetch_all(&self.pool).await?;
+                    let allocations: Vec<(i64, String)> =
+                        params.bind(sqlx::query_as(&allocations_sql)).fetch_all(&self.pool).await?;
+                    let adjustments: Vec<(i64, String)> =
+                        params.bind(sqlx::query_as(&adjustments_sql)).fetch_all(&self.pool).await?;
                     let mut states = states_of_rows(installments, allocations, adjustments)?;
                     rows.into_iter()
                         .map(|row| {

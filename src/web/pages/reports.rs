@@ -413,7 +413,7 @@ pub async fn show(
             pb.sheet()
         }
         "dcb" | "par" => {
-            let loans = state.store.loans_as_of(Some(group_id), p.until).await?;
+            let loans = state.store.portfolio_as_of(Some(group_id), p.until).await?;
             let r: PortfolioReport = portfolio(&loans, p.until, p.from.unwrap_or(p.until));
             ctx.insert("buckets", &r.buckets());
             ctx.insert("pf", &r);
@@ -548,7 +548,7 @@ pub async fn program(
     require(&session.principal, Action::ProgramOverview)?;
     let p = period(&q)?;
     let groups = crate::store::group_trial_balances(state.store.as_ref(), Some(p.until)).await?;
-    let loans = state.store.loans_as_of(None, p.until).await?;
+    let loans = state.store.portfolio_as_of(None, p.until).await?;
     let mut by_group: HashMap<i64, Vec<crate::store::LoanWithState>> = HashMap::new();
     for l in loans {
         by_group.entry(l.loan.group_id).or_default().push(l);

@@ -4,7 +4,7 @@
 //! then opened with the normal durable settings, as a server opens it. With
 //! `--keep DIR` the books stay in DIR (with the identity key that sealed
 //! their clients) and later runs asking for the same books time them again
-//! without loading: a 1,000-group load takes the better part of an hour.
+//! without loading: a 1,000-group load takes five to seven minutes per backend.
 //! Each report is timed as its page computes it (median of `--runs`): one
 //! group's trial balance, the program's consolidated trial balance, PAR30
 //! and arrears of every active loan, the staff dashboard, the program
@@ -47,7 +47,8 @@ const MAX_TOOL_RUNS: usize = 3;
 pub struct ReportsBenchArgs {
     #[arg(long, value_enum, default_value = "all")]
     pub backend: BenchBackend,
-    /// Demo groups to load (1,000 takes about 20 minutes on a small machine).
+    /// Demo groups to load (1,000 takes five to seven minutes per backend on a
+    /// 2-core machine).
     #[arg(long, default_value_t = 100)]
     pub groups: u32,
     /// Weekly meetings per group.

@@ -434,11 +434,11 @@ macro_rules! impl_loan_store {
                         qb
                     }
                     let installments: Vec<(i64, String)> =
-                        of_loans(installments_select(), ids).build_query_as().fetch_all(&mut *tx).await?;
+                        of_loans(installments_select(""), ids).build_query_as().fetch_all(&mut *tx).await?;
                     let allocations: Vec<(i64, String)> =
-                        of_loans(allocations_select(), ids).build_query_as().fetch_all(&mut *tx).await?;
+                        of_loans(allocations_select(""), ids).build_query_as().fetch_all(&mut *tx).await?;
                     let adjustments: Vec<(i64, String)> =
-                        of_loans(adjustments_select(), ids).build_query_as().fetch_all(&mut *tx).await?;
+                        of_loans(adjustments_select(""), ids).build_query_as().fetch_all(&mut *tx).await?;
                     states_of_rows(installments, allocations, adjustments)
                 }
 
@@ -890,11 +890,12 @@ macro_rules! impl_loan_store {
             }
 
             /// A loan's installments of one schedule version, gathered into
-            /// one row per loan (see `Dialect::json_rows`); the query goes on
-            /// with `JOIN loans l …` and ends `GROUP BY x.loan_id`.
-            fn installments_select() -> String {
+            /// one row per loan (see `Dialect::json_rows`); `from` comes
+            /// before the table (`loans l CROSS JOIN `), the query goes on
+            /// with the join to `loans l` and ends `GROUP BY x.loan_id`.
+            fn installments_select(from: &str) -> String {
                 format!(
-                    "SELECT x.loan_id, {} FROM loan_installments x",
+                    "SELECT x.loan_id, {} FROM {from}loan_installments x",
                     <$db as Dialect>::json_rows(
                         "x.number, x.due_date, x.principal, x.interest, x.fee, x.penalty",
                         "x.number"
@@ -904,9 +905,9 @@ macro_rules! impl_loan_store {
 
             /// What was paid on a loan, gathered as `installments_select`, in
             /// the (date, entry) order `LoanState::assemble` asks for.
-            fn allocations_select() -> String {
+            fn allocations_select(from: &str) -> String {
                 format!(
-                    "SELECT x.loan_id, {} FROM loan_allocations x",
+                    "SELECT x.loan_id, {} FROM {from}loan_allocations x",
                     <$db as Dialect>::json_rows(
                         "x.entry_id, x.paid_on, x.installment, x.component, x.amount",
                         "x.paid_on, x.entry_id, x.installment, x.component"
@@ -915,9 +916,9 @@ macro_rules! impl_loan_store {
             }
 
             /// Charges and waivers on a loan, gathered as `installments_select`.
-            fn adjustments_select() -> String {
+            fn adjustments_select(from: &str) -> String {
                 format!(
-                    "SELECT x.loan_id, {} FROM loan_adjustments x",
+                    "SELECT x.loan_id, {} FROM {from}loan_adjustments x",
                     <$db as Dialect>::json_rows("x.installment, x.component, x.kind, x.amount", "x.id")
                 )
             }
@@ -1572,10 +1573,14 @@ macro_rules! impl_loan_store {
                                 wanted.push(format!("(l.closed_on IS NULL OR l.closed_on > {day})"));
                             }
                             (
+                                // Correlated, so the planner starts from the loans in
+                                // scope and finds each one's rows by index; joined to
+                                // every loan's latest version, PostgreSQL scanned all
+                                // payment lines of the program (0.76 s against 0.25 s
+                                // for 8,272 active loans of 1,000 groups).
                                 format!(
-                                    "JOIN (SELECT loan_id, MAX(version) AS version FROM loan_schedule_versions \
-                                     WHERE effective_on <= {day} GROUP BY loan_id) v \
-                                     ON v.loan_id = x.loan_id AND v.version = x.version"
+                                    "AND x.version = (SELECT MAX(v.version) FROM loan_schedule_versions v \
+                                     WHERE v.loan_id = l.id AND v.effective_on <= {day})"
                                 ),
                                 format!("AND x.paid_on <= {day}"),
                                 format!("AND x.on_date <= {day}"),
@@ -1594,16 +1599,20 @@ macro_rules! impl_loan_store {
                          l.disbursed_on, l.disbursement_entry_id, l.closed_on, l.schedule_version \
                          FROM loans l WHERE {scope_sql} ORDER BY l.id"
                     );
-                    let rows_of = |filter: &str| {
-                        format!("JOIN loans l ON l.id = x.loan_id {version} WHERE {scope_sql} {filter}")
-                    };
+                    // The loans in scope first, then each one's rows by index:
+                    // SQLite keeps a CROSS JOIN's order, and without it chose
+                    // to scan every payment line of the program.
                     let gathered = |select: String, filter: &str| {
-                        format!("{select} {} GROUP BY x.loan_id", rows_of(filter))
+                        format!(
+                            "{select} WHERE x.loan_id = l.id {version} AND {scope_sql} {filter} \
+                             GROUP BY x.loan_id"
+                        )
                     };
+                    let from = "loans l CROSS JOIN ";
                     let (installments_sql, allocations_sql, adjustments_sql) = (
-                        gathered(installments_select(), ""),
-                        gathered(allocations_select(), &paid),
-                        gathered(adjustments_select(), &adjusted),
+                        gathered(installments_select(from), ""),
+                        gathered(allocations_select(from), &paid),
+                        gathered(adjustments_select(from), &adjusted),
                     );
                     let rows: Vec<LoanRow> = params.bind(sqlx::query_as(&loans_sql)).fetch_all(&self.pool).await?;
                     if rows.is_empty() {

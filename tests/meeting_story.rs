@@ -47,13 +47,13 @@ async fn cash(store: &dyn Store, g: &Lotus) -> i64 {
     store.balance(g.cash.id).await.unwrap()
 }
 
-async fn story(store: &dyn Store) {
-    let g = lotus(store, "Meeting SHG").await;
-    let group = g.setup.group.id;
-    let [m1, m2, m3] = [0, 1, 2].map(|i| g.setup.members[i].id);
+/// A group whose thrift is ₹50 a meeting, M002 holding `voluntary` paise
+/// of voluntary savings (in the cash box) since 1 January.
+async fn thrift_group(store: &dyn Store, name: &str, voluntary: i64, seed: &str) -> Lotus {
+    let g = lotus(store, name).await;
     store
         .set_group_rules(
-            group,
+            g.setup.group.id,
             &GroupRules {
                 thrift_amount: 5_000,
                 ..GroupRules::default()
@@ -61,17 +61,24 @@ async fn story(store: &dyn Store) {
         )
         .await
         .unwrap();
-    // M002 has ₹300 of voluntary savings and an active loan of ₹3,000.
-    let seed = sakhi::savings::deposit(
+    let deposit = sakhi::savings::deposit(
         &g.book,
         &g.cash,
         &g.voluntary[1],
-        30_000,
+        voluntary,
         date(1, 1),
-        &key("seed"),
+        &key(seed),
     )
     .unwrap();
-    store.post(&seed).await.unwrap();
+    store.post(&deposit).await.unwrap();
+    g
+}
+
+async fn story(store: &dyn Store) {
+    // M002 has ₹300 of voluntary savings and an active loan of ₹3,000.
+    let g = thrift_group(store, "Meeting SHG", 30_000, "seed").await;
+    let group = g.setup.group.id;
+    let [m1, m2, m3] = [0, 1, 2].map(|i| g.setup.members[i].id);
     let loan = store
         .apply_for_loan(&LoanApplication {
             group_id: group,
@@ -295,29 +302,9 @@ async fn batch_world(store: &dyn Store) -> Vec<(Lotus, MeetingDraft)> {
         .into_iter()
         .enumerate()
     {
-        let g = lotus(store, name).await;
+        let g = thrift_group(store, name, 400_000, &format!("seed-{n}")).await;
         let group = g.setup.group.id;
         let [m1, m2, m3] = [0, 1, 2].map(|i| g.setup.members[i].id);
-        store
-            .set_group_rules(
-                group,
-                &GroupRules {
-                    thrift_amount: 5_000,
-                    ..GroupRules::default()
-                },
-            )
-            .await
-            .unwrap();
-        let seed = sakhi::savings::deposit(
-            &g.book,
-            &g.cash,
-            &g.voluntary[1],
-            400_000,
-            date(1, 1),
-            &key(&format!("seed-{n}")),
-        )
-        .unwrap();
-        store.post(&seed).await.unwrap();
         let apply = |member_id, principal| LoanApplication {
             group_id: group,
             member_id,

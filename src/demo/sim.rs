@@ -162,7 +162,7 @@ pub async fn meet_together(
         let mut expected = Vec::with_capacity(runs.len());
         for run in runs.iter_mut() {
             let loans = open.remove(&run.group_id).unwrap_or_default();
-            let result = run.meeting(week, loans).await;
+            let result = run.meeting(week, loans);
             let (submission, cash) = result.with_context(|| run.context(week))?;
             batch.push(submission);
             expected.push(cash);
@@ -375,7 +375,7 @@ impl<'a> GroupRun<'a> {
     /// The week's meeting as the treasurer writes it down, from the group's
     /// loans in hand as they stand before it (late fines charged), and the
     /// cash that should be in the box at the close.
-    async fn meeting(
+    fn meeting(
         &mut self,
         week: usize,
         open_loans: Vec<LoanWithState>,

@@ -6,15 +6,13 @@
 
 mod common;
 
-use common::server::lending;
+use common::server::{lending, serve_in_process, treasurer_token};
 use common::*;
 use reqwest::StatusCode;
 use sakhi::groups::{NewGroup, NewMember};
 use sakhi::ledger::chart;
 use sakhi::money::Currency;
-use sakhi::store::auth::NewUser;
-use sakhi::store::{Role, Store};
-use sakhi::web::{app, AppState};
+use sakhi::store::Store;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -22,16 +20,6 @@ use std::sync::Arc;
 const REQUESTS: usize = 64;
 /// Keys sent twice at once: one copy posts, the other replays it.
 const REPEATED: usize = 6;
-
-/// The app in this process, on a port of its own: the batcher starts on
-/// this test's runtime, as it does in `sakhi serve`.
-async fn serve(store: Arc<dyn Store>) -> String {
-    let state = AppState::new(store).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app(state)).await });
-    format!("http://{addr}")
-}
 
 /// `12345` paise as the API takes it: "123.45".
 fn rupees_text(minor: i64) -> String {
@@ -82,25 +70,7 @@ async fn concurrent_repayments(store: Arc<dyn Store>) {
         .assign_treasurer(treasurer.id, other.group.id)
         .await
         .unwrap();
-    let hash = sakhi::auth::hash_secret(common::web_world::PASSWORD).unwrap();
-    let outsider = store
-        .create_user(&NewUser {
-            username: "outsider",
-            display_name: "Outsider",
-            role: Role::Treasurer,
-            password_hash: &hash,
-            must_change_password: false,
-            lang: sakhi::i18n::Lang::En,
-        })
-        .await
-        .unwrap();
-    store
-        .assign_treasurer(outsider.id, other.group.id)
-        .await
-        .unwrap();
-    let (_, outsider_token, _) = sakhi::web::api::issue_for(store.as_ref(), "outsider", "test")
-        .await
-        .unwrap();
+    let outsider_token = treasurer_token(store.as_ref(), "outsider", other.group.id).await;
 
     let mut owed = BTreeMap::new();
     for &loan in &l.loans {
@@ -134,7 +104,7 @@ async fn concurrent_repayments(store: Arc<dyn Store>) {
     plan.push(over.clone());
     assert_eq!(plan.len(), REQUESTS);
 
-    let base = serve(store.clone()).await;
+    let base = serve_in_process(store.clone()).await;
     let start = Arc::new(tokio::sync::Barrier::new(plan.len()));
     let tasks: Vec<_> = plan
         .into_iter()
@@ -298,7 +268,7 @@ async fn a_repayment_while_postgres_is_down_is_a_503_to_send_again() {
     store.migrate().await.unwrap();
     let store: Arc<dyn Store> = Arc::new(store);
     let l = lending(store.as_ref(), 1).await;
-    let base = serve(store.clone()).await;
+    let base = serve_in_process(store.clone()).await;
     let client = reqwest::Client::new();
     let before = Request {
         loan: l.loans[0],

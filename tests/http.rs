@@ -2,23 +2,14 @@
 
 mod common;
 
+use common::server::serve_in_process;
 use common::*;
-use sakhi::store::Store;
-use sakhi::web::{app, AppState};
 use std::sync::Arc;
-
-async fn serve(store: Arc<dyn Store>) -> String {
-    let state = AppState::new(store).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app(state)).await });
-    format!("http://{addr}")
-}
 
 #[tokio::test]
 async fn health_reports_the_database_and_backend() {
     let db = sqlite().await;
-    let base = serve(Arc::new(db.store)).await;
+    let base = serve_in_process(Arc::new(db.store)).await;
     let res = reqwest::get(format!("{base}/health")).await.unwrap();
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
@@ -31,7 +22,7 @@ async fn health_reports_the_database_and_backend() {
 async fn health_is_503_when_the_database_is_gone() {
     let db = sqlite().await;
     db.store.pool().close().await;
-    let base = serve(Arc::new(db.store)).await;
+    let base = serve_in_process(Arc::new(db.store)).await;
     let res = reqwest::get(format!("{base}/health")).await.unwrap();
     assert_eq!(res.status(), 503);
     let body: serde_json::Value = res.json().await.unwrap();
@@ -41,7 +32,7 @@ async fn health_is_503_when_the_database_is_gone() {
 #[tokio::test]
 async fn the_home_page_sends_strangers_to_sign_in_and_the_stylesheet_is_cached() {
     let db = sqlite().await;
-    let base = serve(Arc::new(db.store)).await;
+    let base = serve_in_process(Arc::new(db.store)).await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -59,7 +50,7 @@ async fn the_home_page_sends_strangers_to_sign_in_and_the_stylesheet_is_cached()
 #[tokio::test]
 async fn unknown_routes_are_404() {
     let db = sqlite().await;
-    let base = serve(Arc::new(db.store)).await;
+    let base = serve_in_process(Arc::new(db.store)).await;
     let res = reqwest::get(format!("{base}/no/such/page")).await.unwrap();
     assert_eq!(res.status(), 404);
 }

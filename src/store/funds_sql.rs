@@ -161,14 +161,10 @@ macro_rules! impl_funds_store {
                 }
 
                 pub(super) async fn group_book(tx: Exec<'_>, group_id: GroupId) -> StoreResult<Book> {
-                    let row: Option<BookRow> = sqlx::query_as(
-                        "SELECT b.id, b.kind, b.name, b.currency FROM books b \
-                         JOIN shg_groups g ON g.book_id = b.id WHERE g.id = $1",
-                    )
-                    .bind(group_id)
-                    .fetch_optional(tx)
-                    .await?;
-                    row.ok_or_else(|| StoreError::not_found("group", group_id))?.try_into()
+                    Self::group_books(tx, &[group_id])
+                        .await?
+                        .remove(&group_id)
+                        .ok_or_else(|| StoreError::not_found("group", group_id))
                 }
 
                 /// The books of the groups, by group, in one query; a group

@@ -190,6 +190,18 @@ macro_rules! impl_loan_store {
             type AllocationRow = (i64, i64, NaiveDate, i32, String, i64);
             type AdjustmentRow = (i64, i32, String, String, i64);
 
+            /// A charge or waiver to store against an installment.
+            struct AdjustmentRecord {
+                loan_id: LoanId,
+                version: i32,
+                installment: u32,
+                component: Component,
+                kind: AdjustmentKind,
+                amount: i64,
+                on: NaiveDate,
+                entry_id: Option<EntryId>,
+            }
+
             impl $store {
                 /// `disburse_loan` inside a transaction the caller commits (a meeting
                 /// posts many operations all or nothing).
@@ -297,20 +309,7 @@ macro_rules! impl_loan_store {
                             events.push((p.loan_id, p.on, "prepayment-rescheduled", None));
                         }
                     }
-                    let recorded_at = Utc::now();
-                    for chunk in events.chunks(1_000) {
-                        let mut qb = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO loan_events (loan_id, on_date, kind, entry_id, recorded_at) ",
-                        );
-                        qb.push_values(chunk, |mut row, (loan_id, on, kind, entry_id)| {
-                            row.push_bind(*loan_id)
-                                .push_bind(*on)
-                                .push_bind(*kind)
-                                .push_bind(*entry_id)
-                                .push_bind(recorded_at);
-                        });
-                        qb.build().execute(&mut **tx).await?;
-                    }
+                    Self::insert_events(&mut **tx, &events).await?;
                     for p in planned {
                         match &p.aftermath {
                             Aftermath::Continues => {}
@@ -625,12 +624,10 @@ macro_rules! impl_loan_store {
                 }
 
                 async fn lock_loan(tx: Exec<'_>, id: LoanId) -> StoreResult<Loan> {
-                    let row: Option<LoanRow> =
-                        sqlx::query_as(&format!("{LOAN_COLUMNS} WHERE id = $1{}", $lock))
-                            .bind(id)
-                            .fetch_optional(tx)
-                            .await?;
-                    row.ok_or_else(|| StoreError::not_found("loan", id))?.try_into()
+                    Self::lock_loans(tx, &[id])
+                        .await?
+                        .remove(&id)
+                        .ok_or_else(|| StoreError::not_found("loan", id))
                 }
 
                 /// The loan's current schedule with what was paid and charged on
@@ -780,6 +777,7 @@ macro_rules! impl_loan_store {
                     Ok(())
                 }
 
+                /// Adjustments (charges, waivers) of one loan's schedule version.
                 async fn insert_adjustments(
                     tx: Exec<'_>,
                     loan_id: LoanId,
@@ -788,20 +786,54 @@ macro_rules! impl_loan_store {
                     on: NaiveDate,
                     entry_id: Option<EntryId>,
                 ) -> StoreResult<()> {
+                    let rows: Vec<AdjustmentRecord> = rows
+                        .iter()
+                        .map(|&(installment, component, kind, amount)| AdjustmentRecord {
+                            loan_id, version, installment, component, kind, amount, on, entry_id,
+                        })
+                        .collect();
+                    Self::insert_adjustment_records(tx, &rows).await
+                }
+
+                /// Adjustments of any loans, in one statement per 500.
+                async fn insert_adjustment_records(tx: Exec<'_>, rows: &[AdjustmentRecord]) -> StoreResult<()> {
                     for chunk in rows.chunks(500) {
                         let mut qb = sqlx::QueryBuilder::<$db>::new(
                             "INSERT INTO loan_adjustments (loan_id, version, installment, \
                              component, kind, amount, on_date, entry_id) ",
                         );
-                        qb.push_values(chunk, |mut row, (n, c, kind, amount)| {
-                            row.push_bind(loan_id)
-                                .push_bind(version)
-                                .push_bind(*n as i32)
-                                .push_bind(c.as_str())
-                                .push_bind(adjustment_text(*kind))
-                                .push_bind(*amount)
-                                .push_bind(on)
-                                .push_bind(entry_id);
+                        qb.push_values(chunk, |mut row, a| {
+                            row.push_bind(a.loan_id)
+                                .push_bind(a.version)
+                                .push_bind(a.installment as i32)
+                                .push_bind(a.component.as_str())
+                                .push_bind(adjustment_text(a.kind))
+                                .push_bind(a.amount)
+                                .push_bind(a.on)
+                                .push_bind(a.entry_id);
+                        });
+                        qb.build().execute(&mut *tx).await?;
+                    }
+                    Ok(())
+                }
+
+                /// Events without a reason or resolution (repaid, fined, …) of
+                /// any loans, in one statement per 1,000.
+                async fn insert_events(
+                    tx: Exec<'_>,
+                    events: &[(LoanId, NaiveDate, &str, Option<EntryId>)],
+                ) -> StoreResult<()> {
+                    let recorded_at = Utc::now();
+                    for chunk in events.chunks(1_000) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO loan_events (loan_id, on_date, kind, entry_id, recorded_at) ",
+                        );
+                        qb.push_values(chunk, |mut row, (loan_id, on, kind, entry_id)| {
+                            row.push_bind(*loan_id)
+                                .push_bind(*on)
+                                .push_bind(*kind)
+                                .push_bind(*entry_id)
+                                .push_bind(recorded_at);
                         });
                         qb.build().execute(&mut *tx).await?;
                     }
@@ -1245,8 +1277,8 @@ macro_rules! impl_loan_store {
                     let already: std::collections::HashSet<(LoanId, i32)> =
                         qb.build_query_as().fetch_all(&mut *tx).await?.into_iter().collect();
                     let mut totals = Vec::with_capacity(loans.len());
-                    let mut charges: Vec<(LoanId, i32, u32, i64, NaiveDate)> = Vec::new();
-                    let mut fined: Vec<(LoanId, NaiveDate)> = Vec::new();
+                    let mut charges: Vec<AdjustmentRecord> = Vec::new();
+                    let mut fined: Vec<(LoanId, NaiveDate, &str, Option<EntryId>)> = Vec::new();
                     let mut done = std::collections::HashSet::new();
                     let empty = no_schedule();
                     for &(id, as_of) in loans {
@@ -1268,40 +1300,24 @@ macro_rules! impl_loan_store {
                                 continue;
                             }
                             total += amount;
-                            charges.push((id, loan.schedule_version, n, amount, as_of));
+                            charges.push(AdjustmentRecord {
+                                loan_id: id,
+                                version: loan.schedule_version,
+                                installment: n,
+                                component: Component::Penalty,
+                                kind: AdjustmentKind::Charge,
+                                amount,
+                                on: as_of,
+                                entry_id: None,
+                            });
                         }
                         if total > 0 {
-                            fined.push((id, as_of));
+                            fined.push((id, as_of, "fined", None));
                         }
                         totals.push(total);
                     }
-                    for chunk in charges.chunks(1_000) {
-                        let mut qb = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO loan_adjustments (loan_id, version, installment, \
-                             component, kind, amount, on_date, entry_id) ",
-                        );
-                        qb.push_values(chunk, |mut row, (id, version, n, amount, on)| {
-                            row.push_bind(*id)
-                                .push_bind(*version)
-                                .push_bind(*n as i32)
-                                .push_bind(Component::Penalty.as_str())
-                                .push_bind(adjustment_text(AdjustmentKind::Charge))
-                                .push_bind(*amount)
-                                .push_bind(*on)
-                                .push_bind(None::<EntryId>);
-                        });
-                        qb.build().execute(&mut *tx).await?;
-                    }
-                    let recorded_at = Utc::now();
-                    for chunk in fined.chunks(1_000) {
-                        let mut qb = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO loan_events (loan_id, on_date, kind, recorded_at) ",
-                        );
-                        qb.push_values(chunk, |mut row, (id, on)| {
-                            row.push_bind(*id).push_bind(*on).push_bind("fined").push_bind(recorded_at);
-                        });
-                        qb.build().execute(&mut *tx).await?;
-                    }
+                    Self::insert_adjustment_records(&mut *tx, &charges).await?;
+                    Self::insert_events(&mut *tx, &fined).await?;
                     tx.commit().await?;
                     Ok(totals)
                 }

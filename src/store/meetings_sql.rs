@@ -123,8 +123,9 @@ macro_rules! impl_meeting_store {
                     Ok((entries, floors))
                 }
 
-                /// Refuses the meeting if any guarded account ended below zero.
-                async fn check_floors(tx: &mut Tx, floors: &[i64]) -> StoreResult<()> {
+                /// Refuses the meeting if any guarded account ended below zero;
+                /// otherwise answers with their balances, by id.
+                async fn check_floors(tx: &mut Tx, floors: &[i64]) -> StoreResult<HashMap<i64, i64>> {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "SELECT id, code, balance, normal_side FROM accounts WHERE id IN (",
                     );
@@ -145,7 +146,7 @@ macro_rules! impl_meeting_store {
                             return Err(StoreError::InsufficientBalance { account: code.clone(), available: side.present(*balance) });
                         }
                     }
-                    Ok(())
+                    Ok(rows.into_iter().map(|(id, _, balance, _)| (id, balance)).collect())
                 }
                 /// Posts a batch of meetings in the caller's transaction: see
                 /// `MeetingStore::record_meetings`. Every read and write is one
@@ -289,8 +290,15 @@ macro_rules! impl_meeting_store {
                             }
                         }
                     }
+                    // Whose each repaid or paid-out loan is, in one read for both.
+                    let paid_out = fresh.iter().flat_map(|&(at, _)| batch[at].draft.disbursements.iter().copied());
+                    let named: Vec<i64> = repayments.iter().map(|r| r.2.loan_id).chain(paid_out).collect();
+                    let owners = if named.is_empty() {
+                        HashMap::new()
+                    } else {
+                        Self::loan_owners(tx, &named).await?
+                    };
                     if !repayments.is_empty() {
-                        let owners = Self::loan_owners(tx, repayments.iter().map(|r| r.2.loan_id)).await?;
                         for (member_id, group_id, r) in &repayments {
                             if owners.get(&r.loan_id) != Some(&(*member_id, *group_id)) {
                                 return Err(StoreError::Invalid(format!(
@@ -307,11 +315,7 @@ macro_rules! impl_meeting_store {
                     for (n, &(at, _)) in fresh.iter().enumerate() {
                         let s = &batch[at];
                         for &loan_id in &s.draft.disbursements {
-                            let group: Option<(i64,)> = sqlx::query_as("SELECT group_id FROM loans WHERE id = $1")
-                                .bind(loan_id)
-                                .fetch_optional(&mut **tx)
-                                .await?;
-                            if group != Some((s.draft.group_id,)) {
+                            if owners.get(&loan_id).map(|o| o.1) != Some(s.draft.group_id) {
                                 return Err(StoreError::Invalid(format!("loan {loan_id} is not a loan of this group")));
                             }
                             let key = sub_key(&s.key, &format!("disburse/{loan_id}"))?;
@@ -319,7 +323,9 @@ macro_rules! impl_meeting_store {
                             meeting_entry_ids[n].push(op.entry_id);
                         }
                     }
-                    Self::check_floors(tx, &floors).await?;
+                    // Every meeting's cash box is among the floors, so this is
+                    // also the expected cash at the close.
+                    let balances = Self::check_floors(tx, &floors).await?;
                     let flows = Self::cash_flows(tx, &cash_ids, &meeting_entry_ids).await?;
                     let links: Vec<(i64, EntryId)> = fresh
                         .iter()
@@ -346,7 +352,6 @@ macro_rules! impl_meeting_store {
                         });
                         qb.build().execute(&mut **tx).await?;
                     }
-                    let balances = Self::balances_of(tx, &cash_ids).await?;
                     let mut summaries = Vec::with_capacity(fresh.len());
                     for (&(at, meeting_id), cash_id) in fresh.iter().zip(&cash_ids) {
                         let draft = &batch[at].draft;
@@ -445,14 +450,11 @@ macro_rules! impl_meeting_store {
                 }
 
                 /// (member, group) of each loan, in one query.
-                async fn loan_owners(
-                    tx: &mut Tx,
-                    loans: impl Iterator<Item = i64>,
-                ) -> StoreResult<HashMap<i64, (i64, GroupId)>> {
+                async fn loan_owners(tx: &mut Tx, loans: &[i64]) -> StoreResult<HashMap<i64, (i64, GroupId)>> {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, member_id, group_id FROM loans WHERE id IN (");
                     let mut list = qb.separated(", ");
                     for id in loans {
-                        list.push_bind(id);
+                        list.push_bind(*id);
                     }
                     qb.push(")");
                     Ok(qb
@@ -501,16 +503,6 @@ macro_rules! impl_meeting_store {
                     Ok(flows)
                 }
 
-                /// The balances of the accounts, by id, in one query.
-                async fn balances_of(tx: &mut Tx, ids: &[i64]) -> StoreResult<HashMap<i64, i64>> {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, balance FROM accounts WHERE id IN (");
-                    let mut list = qb.separated(", ");
-                    for id in ids {
-                        list.push_bind(*id);
-                    }
-                    qb.push(")");
-                    Ok(qb.build_query_as::<(i64, i64)>().fetch_all(&mut **tx).await?.into_iter().collect())
-                }
             }
 
             #[async_trait::async_trait]

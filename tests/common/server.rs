@@ -190,10 +190,17 @@ pub async fn lending(store: &dyn Store, borrowers: usize) -> Lending {
             .unwrap();
         loans.push(loan.id);
     }
+    let token = treasurer_token(store, "treasurer", setup.group.id).await;
+    Lending { book, loans, token }
+}
+
+/// A new treasurer of the group (password `web_world::PASSWORD`) and an API
+/// token issued to her.
+pub async fn treasurer_token(store: &dyn Store, username: &str, group_id: i64) -> String {
     let hash = sakhi::auth::hash_secret(web_world::PASSWORD).unwrap();
     let treasurer = store
         .create_user(&NewUser {
-            username: "treasurer",
+            username,
             display_name: "Treasurer",
             role: Role::Treasurer,
             password_hash: &hash,
@@ -203,11 +210,21 @@ pub async fn lending(store: &dyn Store, borrowers: usize) -> Lending {
         .await
         .unwrap();
     store
-        .assign_treasurer(treasurer.id, setup.group.id)
+        .assign_treasurer(treasurer.id, group_id)
         .await
         .unwrap();
-    let (_, token, _) = sakhi::web::api::issue_for(store, "treasurer", "load test")
+    let (_, token, _) = sakhi::web::api::issue_for(store, username, "test")
         .await
         .unwrap();
-    Lending { book, loans, token }
+    token
+}
+
+/// The app in this process, on a port of its own (the repayment batcher
+/// starts on the test's runtime, as it does in `sakhi serve`); its base URL.
+pub async fn serve_in_process(store: std::sync::Arc<dyn Store>) -> String {
+    let state = sakhi::web::AppState::new(store).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, sakhi::web::app(state)).await });
+    format!("http://{addr}")
 }

@@ -8,7 +8,9 @@ use crate::loans::product::{Loan, LoanProduct, LoanSettings, LoanSource, LoanSta
 use crate::loans::state::{AdjustmentKind, AllocationLine, Component};
 use chrono::NaiveDate;
 
-#[derive(sqlx::FromRow)]
+/// A stored loan, read as a row or, in `load_loans`, as one array of a
+/// JSON array (serde reads a struct from an array by field order).
+#[derive(sqlx::FromRow, serde::Deserialize)]
 pub(super) struct LoanRow {
     id: i64,
     group_id: i64,
@@ -110,16 +112,6 @@ pub(super) fn allocation_line(
     })
 }
 
-pub(super) fn adjustment_kind(text: &str) -> StoreResult<AdjustmentKind> {
-    match text {
-        "charge" => Ok(AdjustmentKind::Charge),
-        "waiver" => Ok(AdjustmentKind::Waiver),
-        other => Err(StoreError::Corrupt(format!(
-            "unknown adjustment kind {other:?}"
-        ))),
-    }
-}
-
 pub(super) fn adjustment_text(kind: AdjustmentKind) -> &'static str {
     match kind {
         AdjustmentKind::Charge => "charge",
@@ -173,11 +165,14 @@ macro_rules! impl_loan_store {
                 Repayment, Reschedule,
             };
             use $crate::store::loans_sql::{
-                adjustment_kind, adjustment_text, allocation_line, check_reason_code, check_text, component,
+                adjustment_text, allocation_line, check_reason_code, check_text,
                 settings_to_json, LoanRow, ProductRow, LOAN_COLUMNS,
                 PRODUCT_COLUMNS,
             };
-            use $crate::store::dialect::{unpack, Dialect};
+            use $crate::store::dialect::Dialect;
+            use $crate::store::loan_lines::{
+                adjustments_select, allocations_select, installments_select, lines, states_of,
+            };
             use $crate::store::repayment::{expect_status, plan, Aftermath, EarlierUse, PlannedRepayment};
             use $crate::store::shared::AccountRow;
             use $crate::store::{Store, StoreError, StoreResult};
@@ -186,9 +181,6 @@ macro_rules! impl_loan_store {
 
             type Exec<'c> = &'c mut <$db as sqlx::Database>::Connection;
 
-            type InstallmentRow = (i64, i32, NaiveDate, i64, i64, i64, i64);
-            type AllocationRow = (i64, i64, NaiveDate, i32, String, i64);
-            type AdjustmentRow = (i64, i32, String, String, i64);
 
             /// A charge or waiver to store against an installment.
             struct AdjustmentRecord {
@@ -429,16 +421,20 @@ macro_rules! impl_loan_store {
                         for id in ids {
                             list.push_bind(*id);
                         }
-                        qb.push(") GROUP BY x.loan_id");
+                        qb.push(")");
                         qb
                     }
-                    let installments: Vec<(i64, String)> =
-                        of_loans(installments_select(""), ids).build_query_as().fetch_all(&mut *tx).await?;
-                    let allocations: Vec<(i64, String)> =
-                        of_loans(allocations_select(""), ids).build_query_as().fetch_all(&mut *tx).await?;
-                    let adjustments: Vec<(i64, String)> =
-                        of_loans(adjustments_select(""), ids).build_query_as().fetch_all(&mut *tx).await?;
-                    states_of_rows(installments, allocations, adjustments)
+                    let (installments,) =
+                        of_loans(installments_select::<$db>(""), ids).build_query_as().fetch_one(&mut *tx).await?;
+                    let (allocations,) =
+                        of_loans(allocations_select::<$db>(""), ids).build_query_as().fetch_one(&mut *tx).await?;
+                    let (adjustments,) =
+                        of_loans(adjustments_select::<$db>(""), ids).build_query_as().fetch_one(&mut *tx).await?;
+                    states_of(
+                        lines("installment", installments)?,
+                        lines("payment", allocations)?,
+                        lines("charge", adjustments)?,
+                    )
                 }
 
                 /// The accounts each borrower's loan money moves through, by
@@ -890,109 +886,9 @@ macro_rules! impl_loan_store {
                     .collect()
             }
 
-            fn assemble(
-                installments: Vec<InstallmentRow>,
-                allocations: Vec<AllocationRow>,
-                adjustments: Vec<AdjustmentRow>,
-            ) -> StoreResult<LoanState> {
-                let schedule = installments
-                    .into_iter()
-                    .map(|(_, n, due, principal, interest, fee, penalty)| {
-                        (n as u32, due, Parts { penalty, fee, interest, principal })
-                    })
-                    .collect();
-                let paid = allocations
-                    .into_iter()
-                    .map(|(_, entry, on, n, c, amount)| {
-                        Ok((entry, on, allocation_line(n, &c, amount)?))
-                    })
-                    .collect::<StoreResult<Vec<_>>>()?;
-                let adjusted = adjustments
-                    .into_iter()
-                    .map(|(_, n, c, kind, amount)| {
-                        Ok((n as u32, component(&c)?, adjustment_kind(&kind)?, amount))
-                    })
-                    .collect::<StoreResult<Vec<_>>>()?;
-                Ok(LoanState::assemble(schedule, paid, adjusted))
-            }
-
             /// A loan not paid out has no schedule yet.
             fn no_schedule() -> LoanState {
                 LoanState::assemble(Vec::new(), Vec::new(), Vec::new())
-            }
-
-            /// A loan's installments of one schedule version, gathered into
-            /// one row per loan (see `Dialect::json_rows`); `from` comes
-            /// before the table (`loans l CROSS JOIN `), the query goes on
-            /// with the join to `loans l` and ends `GROUP BY x.loan_id`.
-            fn installments_select(from: &str) -> String {
-                format!(
-                    "SELECT x.loan_id, {} FROM {from}loan_installments x",
-                    <$db as Dialect>::json_rows(
-                        "x.number, x.due_date, x.principal, x.interest, x.fee, x.penalty",
-                        "x.number"
-                    )
-                )
-            }
-
-            /// What was paid on a loan, gathered as `installments_select`, in
-            /// the (date, entry) order `LoanState::assemble` asks for.
-            fn allocations_select(from: &str) -> String {
-                format!(
-                    "SELECT x.loan_id, {} FROM {from}loan_allocations x",
-                    <$db as Dialect>::json_rows(
-                        "x.entry_id, x.paid_on, x.installment, x.component, x.amount",
-                        "x.paid_on, x.entry_id, x.installment, x.component"
-                    )
-                )
-            }
-
-            /// Charges and waivers on a loan, gathered as `installments_select`.
-            fn adjustments_select(from: &str) -> String {
-                format!(
-                    "SELECT x.loan_id, {} FROM {from}loan_adjustments x",
-                    <$db as Dialect>::json_rows("x.installment, x.component, x.kind, x.amount", "x.id")
-                )
-            }
-
-            /// Each loan's state from the rows of the three selects above.
-            fn states_of_rows(
-                installments: Vec<(i64, String)>,
-                allocations: Vec<(i64, String)>,
-                adjustments: Vec<(i64, String)>,
-            ) -> StoreResult<HashMap<LoanId, LoanState>> {
-                type Installment = (i32, NaiveDate, i64, i64, i64, i64);
-                type Allocation = (i64, NaiveDate, i32, String, i64);
-                type Adjustment = (i32, String, String, i64);
-                states_by_loan(
-                    unpack(installments, |loan, (n, due, p, i, f, pen): Installment| (loan, n, due, p, i, f, pen))?,
-                    unpack(allocations, |loan, (entry, on, n, c, amount): Allocation| (loan, entry, on, n, c, amount))?,
-                    unpack(adjustments, |loan, (n, c, kind, amount): Adjustment| (loan, n, c, kind, amount))?,
-                )
-            }
-
-            /// Loans' stored rows, each list ordered by loan, assembled into
-            /// each loan's state.
-            fn states_by_loan(
-                installments: Vec<InstallmentRow>,
-                allocations: Vec<AllocationRow>,
-                adjustments: Vec<AdjustmentRow>,
-            ) -> StoreResult<HashMap<LoanId, LoanState>> {
-                let mut by_loan: HashMap<i64, (Vec<InstallmentRow>, Vec<AllocationRow>, Vec<AdjustmentRow>)> =
-                    HashMap::new();
-                for r in installments {
-                    by_loan.entry(r.0).or_default().0.push(r);
-                }
-                for r in allocations {
-                    by_loan.entry(r.0).or_default().1.push(r);
-                }
-                for r in adjustments {
-                    by_loan.entry(r.0).or_default().2.push(r);
-                }
-                by_loan
-                    .into_iter()
-                    .map(|(id, (i, a, d))| Ok((id, assemble(i, a, d)?)))
-                    .collect()
             }
 
             fn schedule_rows(schedule: &$crate::loans::schedule::Schedule) -> Vec<(u32, NaiveDate, Parts)> {
@@ -1524,6 +1420,17 @@ macro_rules! impl_loan_store {
 
             type Query<'q, O> = sqlx::query::QueryAs<'q, $db, O, <$db as sqlx::Database>::Arguments<'q>>;
 
+            /// One kind of loans' lines, read and parsed (see `loan_lines`).
+            async fn lines_read<T: serde::de::DeserializeOwned>(
+                pool: &sqlx::Pool<$db>,
+                params: &Params,
+                what: &str,
+                sql: String,
+            ) -> StoreResult<Vec<T>> {
+                let (json,): (Option<String>,) = params.bind(sqlx::query_as(&sql)).fetch_one(pool).await?;
+                lines(what, json)
+            }
+
             impl Params {
                 /// The placeholder that stands for `value`.
                 fn add(&mut self, value: Param) -> String {
@@ -1610,38 +1517,37 @@ macro_rules! impl_loan_store {
                         wanted.join(" AND ")
                     };
                     let loans_sql = format!(
-                        "SELECT l.id, l.group_id, l.member_id, l.product_id, l.source, l.purpose, \
-                         l.principal, l.settings, l.status, l.applied_on, l.approved_on, l.resolution, \
-                         l.disbursed_on, l.disbursement_entry_id, l.closed_on, l.schedule_version \
-                         FROM loans l WHERE {scope_sql} ORDER BY l.id"
+                        "SELECT {} FROM loans l WHERE {scope_sql}",
+                        <$db as Dialect>::json_rows(
+                            "l.id, l.group_id, l.member_id, l.product_id, l.source, l.purpose, \
+                             l.principal, l.settings, l.status, l.applied_on, l.approved_on, l.resolution, \
+                             l.disbursed_on, l.disbursement_entry_id, l.closed_on, l.schedule_version"
+                        )
                     );
                     // The loans in scope first, then each one's rows by index:
                     // SQLite keeps a CROSS JOIN's order, and without it chose
                     // to scan every payment line of the program.
                     let gathered = |select: String, filter: &str| {
-                        format!(
-                            "{select} WHERE x.loan_id = l.id {version} AND {scope_sql} {filter} \
-                             GROUP BY x.loan_id"
-                        )
+                        format!("{select} WHERE x.loan_id = l.id {version} AND {scope_sql} {filter}")
                     };
                     let from = "loans l CROSS JOIN ";
                     let (installments_sql, allocations_sql, adjustments_sql) = (
-                        gathered(installments_select(from), ""),
-                        gathered(allocations_select(from), &paid),
-                        gathered(adjustments_select(from), &adjusted),
+                        gathered(installments_select::<$db>(from), ""),
+                        gathered(allocations_select::<$db>(from), &paid),
+                        gathered(adjustments_select::<$db>(from), &adjusted),
                     );
-                    let rows: Vec<LoanRow> = params.bind(sqlx::query_as(&loans_sql)).fetch_all(&self.pool).await?;
-                    if rows.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    let installments: Vec<(i64, String)> =
-                        params.bind(sqlx::query_as(&installments_sql)).fetch_all(&self.pool).await?;
-                    let allocations: Vec<(i64, String)> =
-                        params.bind(sqlx::query_as(&allocations_sql)).fetch_all(&self.pool).await?;
-                    let adjustments: Vec<(i64, String)> =
-                        params.bind(sqlx::query_as(&adjustments_sql)).fetch_all(&self.pool).await?;
-                    let mut states = states_of_rows(installments, allocations, adjustments)?;
-                    rows.into_iter()
+                    // Four reads side by side, each on its own connection and
+                    // each one row (see `loan_lines`); each answer is parsed
+                    // while the others are still being read.
+                    let (rows, installments, allocations, adjustments) = futures_util::try_join!(
+                        lines_read::<LoanRow>(&self.pool, &params, "loan", loans_sql),
+                        lines_read(&self.pool, &params, "installment", installments_sql),
+                        lines_read(&self.pool, &params, "payment", allocations_sql),
+                        lines_read(&self.pool, &params, "charge", adjustments_sql),
+                    )?;
+                    let mut states = states_of(installments, allocations, adjustments)?;
+                    let mut loans = rows
+                        .into_iter()
                         .map(|row| {
                             let mut loan: Loan = row.try_into()?;
                             if let Some(date) = as_of {
@@ -1654,7 +1560,9 @@ macro_rules! impl_loan_store {
                             let state = states.remove(&loan.id).unwrap_or_else(no_schedule);
                             Ok(LoanWithState { state, loan })
                         })
-                        .collect()
+                        .collect::<StoreResult<Vec<_>>>()?;
+                    loans.sort_unstable_by_key(|l| l.loan.id);
+                    Ok(loans)
                 }
             }
         }

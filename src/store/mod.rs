@@ -8,6 +8,7 @@ mod auth_sql;
 mod dialect;
 mod error;
 pub mod funds;
+mod loan_lines;
 #[macro_use]
 mod funds_sql;
 pub mod loans;

@@ -1,0 +1,16 @@
+-- Reading many loans at once (the program's PAR, a meeting's repayments)
+-- reads every installment, payment line and charge of each loan. Indexes
+-- holding those columns let that read walk one index per kind instead of
+-- looking up each line's table row (on 1,000 groups' books, a quarter of
+-- the program PAR read's time).
+
+DROP INDEX loan_allocations_loan;
+CREATE INDEX loan_allocations_loan ON loan_allocations
+    (loan_id, version, paid_on, entry_id, installment, component, amount);
+
+DROP INDEX loan_adjustments_loan;
+CREATE INDEX loan_adjustments_loan ON loan_adjustments
+    (loan_id, version, on_date, id, installment, component, kind, amount);
+
+CREATE INDEX loan_installments_lines ON loan_installments
+    (loan_id, version, number, due_date, principal, interest, fee, penalty);

@@ -1,43 +1,259 @@
 //! Loans' installments, payment lines and charges as the store reads them.
 //!
-//! Each kind comes back as one row holding one JSON array of every line of
-//! every loan read (`Dialect::json_rows`), not a row per loan or per line:
-//! sqlx hands each SQLite row from its worker thread to the caller's, and
-//! those hand-offs cost more than SQLite's own work. The lines are put in
-//! the order `LoanState::assemble` needs here rather than in SQL, where an
-//! ordered aggregate sorted every loan's lines again.
+//! Each kind comes back as one row gathering every line of every loan
+//! read ([`Gathered`]), not a row per loan or per line: sqlx hands each
+//! SQLite row from its worker thread to the caller's, and those hand-offs
+//! cost more than SQLite's own work. SQLite gathers the lines into one JSON
+//! array; PostgreSQL into one array per column, which it builds in half the
+//! time of JSON. The lines are put in the order `LoanState::assemble` needs
+//! here rather than in SQL, where an ordered aggregate sorted every loan's
+//! lines again.
 
-use super::dialect::Dialect;
-use super::{StoreError, StoreResult};
+use super::loans_sql::{component, LoanRow};
 use crate::ledger::{EntryId, LoanId};
 use crate::loans::state::{self, AdjustmentKind, Component, LoanState, Parts};
 use chrono::NaiveDate;
 use serde::de::{Deserialize, DeserializeOwned, Deserializer, Error as _};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{FromRow, Postgres, Row, Sqlite};
 use std::collections::HashMap;
+
+/// Lines that a backend gathers from many rows into one.
+pub(super) trait Gathered<DB: sqlx::Database>: Sized {
+    /// The select list gathering `columns` (comma-separated) of every row.
+    fn gather(columns: &str) -> String;
+    /// The lines in the one row that select answers.
+    fn ungather(row: &DB::Row) -> Result<Vec<Self>, sqlx::Error>;
+}
+
+/// Every line of one kind: what a gathering select's one row decodes to.
+pub(super) struct AllLines<T>(pub Vec<T>);
+
+impl<'r, T: Gathered<Sqlite>> FromRow<'r, SqliteRow> for AllLines<T> {
+    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
+        T::ungather(row).map(AllLines)
+    }
+}
+
+impl<'r, T: Gathered<Postgres>> FromRow<'r, PgRow> for AllLines<T> {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        T::ungather(row).map(AllLines)
+    }
+}
+
+impl<T: DeserializeOwned> Gathered<Sqlite> for T {
+    fn gather(columns: &str) -> String {
+        format!("json_group_array(json_array({columns}))")
+    }
+
+    fn ungather(row: &SqliteRow) -> Result<Vec<Self>, sqlx::Error> {
+        lines(row.try_get(0)?)
+    }
+}
+
+/// A loan's row has free text (purpose, settings), which JSON carries.
+impl Gathered<Postgres> for LoanRow {
+    fn gather(columns: &str) -> String {
+        format!("CAST(json_agg(json_build_array({columns})) AS TEXT)")
+    }
+
+    fn ungather(row: &PgRow) -> Result<Vec<Self>, sqlx::Error> {
+        lines(row.try_get(0)?)
+    }
+}
+
+/// One `array_agg` per column: the aggregates of one select see the rows
+/// in the same order, so the arrays line up.
+fn arrays_of(columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("array_agg({})", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Column `i` of a row of `arrays_of`; NULL when no row matched.
+fn column<T>(row: &PgRow, i: usize) -> Result<Vec<T>, sqlx::Error>
+where
+    Vec<T>: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+{
+    Ok(row.try_get::<Option<Vec<T>>, _>(i)?.unwrap_or_default())
+}
+
+fn same_lengths(lengths: &[usize]) -> Result<usize, sqlx::Error> {
+    let n = lengths.first().copied().unwrap_or(0);
+    if lengths.iter().all(|&l| l == n) {
+        Ok(n)
+    } else {
+        Err(corrupt(format!("gathered columns of lengths {lengths:?}")))
+    }
+}
+
+fn corrupt(message: String) -> sqlx::Error {
+    sqlx::Error::Decode(message.into())
+}
+
+fn components(names: Vec<String>) -> Result<Vec<Component>, sqlx::Error> {
+    names
+        .iter()
+        .map(|name| component(name).map_err(|e| corrupt(e.to_string())))
+        .collect()
+}
+
+impl Gathered<Postgres> for InstallmentLine {
+    fn gather(columns: &str) -> String {
+        arrays_of(columns)
+    }
+
+    fn ungather(row: &PgRow) -> Result<Vec<Self>, sqlx::Error> {
+        let loans: Vec<LoanId> = column(row, 0)?;
+        let numbers: Vec<i32> = column(row, 1)?;
+        let due: Vec<NaiveDate> = column(row, 2)?;
+        let principal: Vec<i64> = column(row, 3)?;
+        let interest: Vec<i64> = column(row, 4)?;
+        let fee: Vec<i64> = column(row, 5)?;
+        let penalty: Vec<i64> = column(row, 6)?;
+        let n = same_lengths(&[
+            loans.len(),
+            numbers.len(),
+            due.len(),
+            principal.len(),
+            interest.len(),
+            fee.len(),
+            penalty.len(),
+        ])?;
+        Ok((0..n)
+            .map(|k| {
+                let day = Day(due[k]);
+                (
+                    loans[k],
+                    numbers[k],
+                    day,
+                    principal[k],
+                    interest[k],
+                    fee[k],
+                    penalty[k],
+                )
+            })
+            .collect())
+    }
+}
+
+impl Gathered<Postgres> for AllocationLine {
+    fn gather(columns: &str) -> String {
+        arrays_of(columns)
+    }
+
+    fn ungather(row: &PgRow) -> Result<Vec<Self>, sqlx::Error> {
+        let loans: Vec<LoanId> = column(row, 0)?;
+        let paid_on: Vec<NaiveDate> = column(row, 1)?;
+        let entries: Vec<EntryId> = column(row, 2)?;
+        let installments: Vec<i32> = column(row, 3)?;
+        let components = components(column(row, 4)?)?;
+        let amounts: Vec<i64> = column(row, 5)?;
+        let n = same_lengths(&[
+            loans.len(),
+            paid_on.len(),
+            entries.len(),
+            installments.len(),
+            components.len(),
+            amounts.len(),
+        ])?;
+        Ok((0..n)
+            .map(|k| {
+                let day = Day(paid_on[k]);
+                (
+                    loans[k],
+                    day,
+                    entries[k],
+                    installments[k],
+                    components[k],
+                    amounts[k],
+                )
+            })
+            .collect())
+    }
+}
+
+impl Gathered<Postgres> for AdjustmentLine {
+    fn gather(columns: &str) -> String {
+        arrays_of(columns)
+    }
+
+    fn ungather(row: &PgRow) -> Result<Vec<Self>, sqlx::Error> {
+        let loans: Vec<LoanId> = column(row, 0)?;
+        let ids: Vec<i64> = column(row, 1)?;
+        let installments: Vec<i32> = column(row, 2)?;
+        let components = components(column(row, 3)?)?;
+        let kinds = column::<String>(row, 4)?
+            .iter()
+            .map(|kind| match kind.as_str() {
+                "charge" => Ok(AdjustmentKind::Charge),
+                "waiver" => Ok(AdjustmentKind::Waiver),
+                other => Err(corrupt(format!("unknown adjustment kind {other:?}"))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let amounts: Vec<i64> = column(row, 5)?;
+        let n = same_lengths(&[
+            loans.len(),
+            ids.len(),
+            installments.len(),
+            components.len(),
+            kinds.len(),
+            amounts.len(),
+        ])?;
+        Ok((0..n)
+            .map(|k| {
+                (
+                    loans[k],
+                    ids[k],
+                    installments[k],
+                    components[k],
+                    kinds[k],
+                    amounts[k],
+                )
+            })
+            .collect())
+    }
+}
 
 /// Every loan's installments of one schedule version. `from` comes before
 /// the table (`loans l CROSS JOIN `); the query goes on with a `WHERE`
 /// joining `x.loan_id` to the loans wanted and picking the version.
-pub(super) fn installments_select<D: Dialect>(from: &str) -> String {
+pub(super) fn installments_select<DB: sqlx::Database>(from: &str) -> String
+where
+    InstallmentLine: Gathered<DB>,
+{
     format!(
         "SELECT {} FROM {from}loan_installments x",
-        D::json_rows("x.loan_id, x.number, x.due_date, x.principal, x.interest, x.fee, x.penalty")
+        InstallmentLine::gather(
+            "x.loan_id, x.number, x.due_date, x.principal, x.interest, x.fee, x.penalty"
+        )
     )
 }
 
 /// What was paid on the loans, gathered as `installments_select`.
-pub(super) fn allocations_select<D: Dialect>(from: &str) -> String {
+pub(super) fn allocations_select<DB: sqlx::Database>(from: &str) -> String
+where
+    AllocationLine: Gathered<DB>,
+{
     format!(
         "SELECT {} FROM {from}loan_allocations x",
-        D::json_rows("x.loan_id, x.paid_on, x.entry_id, x.installment, x.component, x.amount")
+        AllocationLine::gather(
+            "x.loan_id, x.paid_on, x.entry_id, x.installment, x.component, x.amount"
+        )
     )
 }
 
 /// Charges and waivers on the loans, gathered as `installments_select`.
-pub(super) fn adjustments_select<D: Dialect>(from: &str) -> String {
+pub(super) fn adjustments_select<DB: sqlx::Database>(from: &str) -> String
+where
+    AdjustmentLine: Gathered<DB>,
+{
     format!(
         "SELECT {} FROM {from}loan_adjustments x",
-        D::json_rows("x.loan_id, x.id, x.installment, x.component, x.kind, x.amount")
+        AdjustmentLine::gather("x.loan_id, x.id, x.installment, x.component, x.kind, x.amount")
     )
 }
 
@@ -78,13 +294,12 @@ pub(super) type AllocationLine = (LoanId, Day, EntryId, i32, Component, i64);
 /// Loan, adjustment id, installment, component, charge or waiver, amount.
 pub(super) type AdjustmentLine = (LoanId, i64, i32, Component, AdjustmentKind, i64);
 
-/// The lines of one select's answer: a JSON array, or none when no line
-/// matched (PostgreSQL's `json_agg` of nothing is NULL).
-pub(super) fn lines<T: DeserializeOwned>(what: &str, json: Option<String>) -> StoreResult<Vec<T>> {
+/// The lines of a JSON array, or none when no line matched (PostgreSQL's
+/// `json_agg` of nothing is NULL).
+fn lines<T: DeserializeOwned>(json: Option<String>) -> Result<Vec<T>, sqlx::Error> {
     match json {
         None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| StoreError::Corrupt(format!("{what} lines: {e}"))),
+        Some(text) => serde_json::from_str(&text).map_err(|e| corrupt(format!("lines: {e}"))),
     }
 }
 
@@ -94,7 +309,7 @@ pub(super) fn states_of(
     mut installments: Vec<InstallmentLine>,
     mut allocations: Vec<AllocationLine>,
     mut adjustments: Vec<AdjustmentLine>,
-) -> StoreResult<HashMap<LoanId, LoanState>> {
+) -> HashMap<LoanId, LoanState> {
     // Sorting lines that already come in order (they usually do, read by
     // index) is one pass. Payment lines: by date, then entry, as `assemble`
     // asks, then installment and component name.
@@ -142,10 +357,10 @@ pub(super) fn states_of(
                 .collect();
         }
     }
-    Ok(by_loan
+    by_loan
         .into_iter()
         .map(|(id, (schedule, paid, adjusted))| (id, LoanState::assemble(schedule, paid, adjusted)))
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
@@ -196,25 +411,25 @@ mod tests {
     fn no_lines_and_bad_lines() {
         assert!(of(None, Some("[]".into()), None).unwrap().is_empty());
         let bad_date = of(Some(r#"[[7,1,"1 Feb",100,10,0,0]]"#.into()), None, None);
-        assert!(matches!(bad_date, Err(StoreError::Corrupt(_))));
+        assert!(matches!(bad_date, Err(sqlx::Error::Decode(_))));
         let bad_component = of(
             None,
             Some(r#"[[7,"2026-02-01",30,1,"tip",10]]"#.into()),
             None,
         );
-        assert!(matches!(bad_component, Err(StoreError::Corrupt(_))));
+        assert!(matches!(bad_component, Err(sqlx::Error::Decode(_))));
     }
 
     fn of(
         installments: Option<String>,
         allocations: Option<String>,
         adjustments: Option<String>,
-    ) -> StoreResult<HashMap<LoanId, LoanState>> {
-        states_of(
-            lines("installment", installments)?,
-            lines("payment", allocations)?,
-            lines("charge", adjustments)?,
-        )
+    ) -> Result<HashMap<LoanId, LoanState>, sqlx::Error> {
+        Ok(states_of(
+            lines(installments)?,
+            lines(allocations)?,
+            lines(adjustments)?,
+        ))
     }
 
     fn day(text: &str) -> NaiveDate {

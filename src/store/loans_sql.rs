@@ -169,9 +169,8 @@ macro_rules! impl_loan_store {
                 settings_to_json, LoanRow, ProductRow, LOAN_COLUMNS,
                 PRODUCT_COLUMNS,
             };
-            use $crate::store::dialect::Dialect;
             use $crate::store::loan_lines::{
-                adjustments_select, allocations_select, installments_select, lines, states_of,
+                adjustments_select, allocations_select, installments_select, states_of, AllLines, Gathered,
             };
             use $crate::store::repayment::{expect_status, plan, Aftermath, EarlierUse, PlannedRepayment};
             use $crate::store::shared::AccountRow;
@@ -424,17 +423,13 @@ macro_rules! impl_loan_store {
                         qb.push(")");
                         qb
                     }
-                    let (installments,) =
+                    let AllLines(installments) =
                         of_loans(installments_select::<$db>(""), ids).build_query_as().fetch_one(&mut *tx).await?;
-                    let (allocations,) =
+                    let AllLines(allocations) =
                         of_loans(allocations_select::<$db>(""), ids).build_query_as().fetch_one(&mut *tx).await?;
-                    let (adjustments,) =
+                    let AllLines(adjustments) =
                         of_loans(adjustments_select::<$db>(""), ids).build_query_as().fetch_one(&mut *tx).await?;
-                    states_of(
-                        lines("installment", installments)?,
-                        lines("payment", allocations)?,
-                        lines("charge", adjustments)?,
-                    )
+                    Ok(states_of(installments, allocations, adjustments))
                 }
 
                 /// The accounts each borrower's loan money moves through, by
@@ -1420,15 +1415,13 @@ macro_rules! impl_loan_store {
 
             type Query<'q, O> = sqlx::query::QueryAs<'q, $db, O, <$db as sqlx::Database>::Arguments<'q>>;
 
-            /// One kind of loans' lines, read and parsed (see `loan_lines`).
-            async fn lines_read<T: serde::de::DeserializeOwned>(
-                pool: &sqlx::Pool<$db>,
-                params: &Params,
-                what: &str,
-                sql: String,
-            ) -> StoreResult<Vec<T>> {
-                let (json,): (Option<String>,) = params.bind(sqlx::query_as(&sql)).fetch_one(pool).await?;
-                lines(what, json)
+            /// Every line of one kind (see `loan_lines`).
+            async fn lines_read<T>(pool: &sqlx::Pool<$db>, params: &Params, sql: String) -> StoreResult<Vec<T>>
+            where
+                AllLines<T>: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+            {
+                let AllLines(lines) = params.bind(sqlx::query_as(&sql)).fetch_one(pool).await?;
+                Ok(lines)
             }
 
             impl Params {
@@ -1518,7 +1511,7 @@ macro_rules! impl_loan_store {
                     };
                     let loans_sql = format!(
                         "SELECT {} FROM loans l WHERE {scope_sql}",
-                        <$db as Dialect>::json_rows(
+                        <LoanRow as Gathered<$db>>::gather(
                             "l.id, l.group_id, l.member_id, l.product_id, l.source, l.purpose, \
                              l.principal, l.settings, l.status, l.applied_on, l.approved_on, l.resolution, \
                              l.disbursed_on, l.disbursement_entry_id, l.closed_on, l.schedule_version"
@@ -1540,12 +1533,12 @@ macro_rules! impl_loan_store {
                     // each one row (see `loan_lines`); each answer is parsed
                     // while the others are still being read.
                     let (rows, installments, allocations, adjustments) = futures_util::try_join!(
-                        lines_read::<LoanRow>(&self.pool, &params, "loan", loans_sql),
-                        lines_read(&self.pool, &params, "installment", installments_sql),
-                        lines_read(&self.pool, &params, "payment", allocations_sql),
-                        lines_read(&self.pool, &params, "charge", adjustments_sql),
+                        lines_read::<LoanRow>(&self.pool, &params, loans_sql),
+                        lines_read(&self.pool, &params, installments_sql),
+                        lines_read(&self.pool, &params, allocations_sql),
+                        lines_read(&self.pool, &params, adjustments_sql),
                     )?;
-                    let mut states = states_of(installments, allocations, adjustments)?;
+                    let mut states = states_of(installments, allocations, adjustments);
                     let mut loans = rows
                         .into_iter()
                         .map(|row| {

@@ -5,7 +5,6 @@
 pub mod auth;
 #[macro_use]
 mod auth_sql;
-mod dialect;
 mod error;
 pub mod funds;
 mod loan_lines;

@@ -121,6 +121,7 @@ macro_rules! impl_funds_store {
             use $crate::store::funds_sql::{
                 basis_of, basis_text, borrowing_of, BorrowingRow, BORROWING_COLUMNS,
             };
+            use $crate::store::gathered::{AllRows, BorrowingAllocation, BorrowingInstallment, Gathered};
             use $crate::store::loans_sql::{component, settings_to_json};
             use $crate::store::shared::{AccountRow, BookRow, ACCOUNT_COLUMNS};
             use $crate::store::{Fund, PostOutcome, StoreError, StoreResult};
@@ -272,21 +273,25 @@ macro_rules! impl_funds_store {
                     let scope = format!(
                         "JOIN group_borrowings b ON b.id = x.borrowing_id WHERE b.{filter} = $1"
                     );
-                    let installments: Vec<(i64, i32, NaiveDate, i64, i64)> = sqlx::query_as(&format!(
-                        "SELECT x.borrowing_id, x.number, x.due_date, x.principal, x.interest \
-                         FROM group_borrowing_installments x {scope} ORDER BY x.borrowing_id, x.number"
+                    // Gathered into one row each (see `gathered`), put in order here.
+                    let AllRows::<BorrowingInstallment>(mut installments) = sqlx::query_as(&format!(
+                        "SELECT {} FROM group_borrowing_installments x {scope}",
+                        <BorrowingInstallment as Gathered<$db>>::gather("x.borrowing_id, x.number, x.due_date, x.principal, x.interest")
                     ))
                     .bind(id)
-                    .fetch_all(&mut *tx)
+                    .fetch_one(&mut *tx)
                     .await?;
-                    let allocations: Vec<(i64, i64, NaiveDate, i32, String, i64)> = sqlx::query_as(&format!(
-                        "SELECT x.borrowing_id, x.entry_id, x.paid_on, x.installment, x.component, x.amount \
-                         FROM group_borrowing_allocations x {scope} \
-                         ORDER BY x.borrowing_id, x.paid_on, x.entry_id"
+                    installments.sort_unstable_by_key(|&(b, n, ..)| (b, n));
+                    let AllRows::<BorrowingAllocation>(mut allocations) = sqlx::query_as(&format!(
+                        "SELECT {} FROM group_borrowing_allocations x {scope}",
+                        <BorrowingAllocation as Gathered<$db>>::gather(
+                            "x.borrowing_id, x.entry_id, x.paid_on, x.installment, x.component, x.amount"
+                        )
                     ))
                     .bind(id)
-                    .fetch_all(&mut *tx)
+                    .fetch_one(&mut *tx)
                     .await?;
+                    allocations.sort_unstable_by(|a, b| (a.0, a.2, a.1, a.3, &a.4).cmp(&(b.0, b.2, b.1, b.3, &b.4)));
                     let mut schedules: HashMap<i64, Vec<(u32, NaiveDate, Parts)>> = HashMap::new();
                     for (b, n, due, principal, interest) in installments {
                         schedules.entry(b).or_default().push((

@@ -1,67 +1,20 @@
 //! Loans' installments, payment lines and charges as the store reads them.
 //!
 //! Each kind comes back as one row gathering every line of every loan
-//! read ([`Gathered`]), not a row per loan or per line: sqlx hands each
-//! SQLite row from its worker thread to the caller's, and those hand-offs
-//! cost more than SQLite's own work. SQLite gathers the lines into one JSON
-//! array; PostgreSQL into one array per column, which it builds in half the
-//! time of JSON. The lines are put in the order `LoanState::assemble` needs
-//! here rather than in SQL, where an ordered aggregate sorted every loan's
-//! lines again.
+//! read (see `gathered`). PostgreSQL gathers these lines into one array per
+//! column, which it builds in half the time of JSON. The lines are put in
+//! the order `LoanState::assemble` needs here rather than in SQL, where an
+//! ordered aggregate sorted every loan's lines again.
 
-use super::loans_sql::{component, LoanRow};
+use super::gathered::{corrupt, Gathered};
+use super::loans_sql::component;
 use crate::ledger::{EntryId, LoanId};
 use crate::loans::state::{self, AdjustmentKind, Component, LoanState, Parts};
 use chrono::NaiveDate;
-use serde::de::{Deserialize, DeserializeOwned, Deserializer, Error as _};
+use serde::de::{Deserialize, Deserializer, Error as _};
 use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{FromRow, Postgres, Row, Sqlite};
+use sqlx::{Postgres, Row};
 use std::collections::HashMap;
-
-/// Lines that a backend gathers from many rows into one.
-pub(super) trait Gathered<DB: sqlx::Database>: Sized {
-    /// The select list gathering `columns` (comma-separated) of every row.
-    fn gather(columns: &str) -> String;
-    /// The lines in the one row that select answers.
-    fn ungather(row: &DB::Row) -> Result<Vec<Self>, sqlx::Error>;
-}
-
-/// Every line of one kind: what a gathering select's one row decodes to.
-pub(super) struct AllLines<T>(pub Vec<T>);
-
-impl<'r, T: Gathered<Sqlite>> FromRow<'r, SqliteRow> for AllLines<T> {
-    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
-        T::ungather(row).map(AllLines)
-    }
-}
-
-impl<'r, T: Gathered<Postgres>> FromRow<'r, PgRow> for AllLines<T> {
-    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
-        T::ungather(row).map(AllLines)
-    }
-}
-
-impl<T: DeserializeOwned> Gathered<Sqlite> for T {
-    fn gather(columns: &str) -> String {
-        format!("json_group_array(json_array({columns}))")
-    }
-
-    fn ungather(row: &SqliteRow) -> Result<Vec<Self>, sqlx::Error> {
-        lines(row.try_get(0)?)
-    }
-}
-
-/// A loan's row has free text (purpose, settings), which JSON carries.
-impl Gathered<Postgres> for LoanRow {
-    fn gather(columns: &str) -> String {
-        format!("CAST(json_agg(json_build_array({columns})) AS TEXT)")
-    }
-
-    fn ungather(row: &PgRow) -> Result<Vec<Self>, sqlx::Error> {
-        lines(row.try_get(0)?)
-    }
-}
 
 /// One `array_agg` per column: the aggregates of one select see the rows
 /// in the same order, so the arrays line up.
@@ -88,10 +41,6 @@ fn same_lengths(lengths: &[usize]) -> Result<usize, sqlx::Error> {
     } else {
         Err(corrupt(format!("gathered columns of lengths {lengths:?}")))
     }
-}
-
-fn corrupt(message: String) -> sqlx::Error {
-    sqlx::Error::Decode(message.into())
 }
 
 fn components(names: Vec<String>) -> Result<Vec<Component>, sqlx::Error> {
@@ -294,15 +243,6 @@ pub(super) type AllocationLine = (LoanId, Day, EntryId, i32, Component, i64);
 /// Loan, adjustment id, installment, component, charge or waiver, amount.
 pub(super) type AdjustmentLine = (LoanId, i64, i32, Component, AdjustmentKind, i64);
 
-/// The lines of a JSON array, or none when no line matched (PostgreSQL's
-/// `json_agg` of nothing is NULL).
-fn lines<T: DeserializeOwned>(json: Option<String>) -> Result<Vec<T>, sqlx::Error> {
-    match json {
-        None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(&text).map_err(|e| corrupt(format!("lines: {e}"))),
-    }
-}
-
 /// Each loan's state from its lines, which may come in any order; loans
 /// without a schedule are not in the map.
 pub(super) fn states_of(
@@ -366,6 +306,7 @@ pub(super) fn states_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::gathered::lines;
 
     #[test]
     fn iso_days_are_read_by_hand_and_checked() {

@@ -170,7 +170,9 @@ macro_rules! impl_loan_store {
                 PRODUCT_COLUMNS,
             };
             use $crate::store::loan_lines::{
-                adjustments_select, allocations_select, installments_select, states_of, AllLines, Gathered,
+                adjustments_select, allocations_select, installments_select, states_of,
+            };
+            use $crate::store::gathered::{AllRows, Gathered,
             };
             use $crate::store::repayment::{expect_status, plan, Aftermath, EarlierUse, PlannedRepayment};
             use $crate::store::shared::AccountRow;
@@ -423,11 +425,11 @@ macro_rules! impl_loan_store {
                         qb.push(")");
                         qb
                     }
-                    let AllLines(installments) =
+                    let AllRows(installments) =
                         of_loans(installments_select::<$db>(""), ids).build_query_as().fetch_one(&mut *tx).await?;
-                    let AllLines(allocations) =
+                    let AllRows(allocations) =
                         of_loans(allocations_select::<$db>(""), ids).build_query_as().fetch_one(&mut *tx).await?;
-                    let AllLines(adjustments) =
+                    let AllRows(adjustments) =
                         of_loans(adjustments_select::<$db>(""), ids).build_query_as().fetch_one(&mut *tx).await?;
                     Ok(states_of(installments, allocations, adjustments))
                 }
@@ -1418,9 +1420,9 @@ macro_rules! impl_loan_store {
             /// Every line of one kind (see `loan_lines`).
             async fn lines_read<T>(pool: &sqlx::Pool<$db>, params: &Params, sql: String) -> StoreResult<Vec<T>>
             where
-                AllLines<T>: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+                AllRows<T>: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
             {
-                let AllLines(lines) = params.bind(sqlx::query_as(&sql)).fetch_one(pool).await?;
+                let AllRows(lines) = params.bind(sqlx::query_as(&sql)).fetch_one(pool).await?;
                 Ok(lines)
             }
 

@@ -42,7 +42,8 @@ macro_rules! impl_meeting_store {
             use $crate::store::auth::UserId;
             use $crate::store::meetings::{BankReading, CashCount, MeetingRecord, MeetingStore, MeetingSubmission};
             use $crate::store::meetings_sql::{meeting_of, MeetingRow, MEETING_COLUMNS};
-            use $crate::store::shared::{AccountRow, ACCOUNT_COLUMNS, ROWS_PER_INSERT};
+            use $crate::store::gathered::{AllRows, Gathered};
+            use $crate::store::shared::{AccountRow, ACCOUNTS_FROM, ACCOUNT_FIELDS, ROWS_PER_INSERT};
             use $crate::store::{Fund, Repayment, StoreError, StoreResult};
             use chrono::{NaiveDate, Utc};
             use std::collections::{HashMap, HashSet};
@@ -408,13 +409,16 @@ macro_rules! impl_meeting_store {
 
                 /// Each group's members' codes by member id, in one query.
                 async fn member_codes(tx: &mut Tx, groups: &[GroupId]) -> StoreResult<HashMap<GroupId, HashMap<i64, String>>> {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT group_id, id, member_code FROM members WHERE group_id IN (");
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                        "SELECT {} FROM members WHERE group_id IN (",
+                        <(GroupId, i64, String) as Gathered<$db>>::gather("group_id, id, member_code")
+                    ));
                     let mut list = qb.separated(", ");
                     for id in groups {
                         list.push_bind(*id);
                     }
                     qb.push(")");
-                    let rows: Vec<(GroupId, i64, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    let AllRows::<(GroupId, i64, String)>(rows) = qb.build_query_as().fetch_one(&mut **tx).await?;
                     let mut codes: HashMap<GroupId, HashMap<i64, String>> = HashMap::new();
                     for (group_id, id, code) in rows {
                         codes.entry(group_id).or_default().insert(id, code);
@@ -429,7 +433,10 @@ macro_rules! impl_meeting_store {
                     books: &[i64],
                     codes: &HashSet<String>,
                 ) -> StoreResult<HashMap<i64, HashMap<String, Account>>> {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("{ACCOUNT_COLUMNS} WHERE a.book_id IN ("));
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                        "SELECT {} {ACCOUNTS_FROM} WHERE a.book_id IN (",
+                        <AccountRow as Gathered<$db>>::gather(ACCOUNT_FIELDS)
+                    ));
                     let mut list = qb.separated(", ");
                     for id in books {
                         list.push_bind(*id);
@@ -440,7 +447,7 @@ macro_rules! impl_meeting_store {
                         list.push_bind(code.as_str());
                     }
                     qb.push(")");
-                    let rows: Vec<AccountRow> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    let AllRows::<AccountRow>(rows) = qb.build_query_as().fetch_one(&mut **tx).await?;
                     let mut accounts: HashMap<i64, HashMap<String, Account>> = HashMap::new();
                     for row in rows {
                         let account = Account::try_from(row)?;

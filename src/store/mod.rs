@@ -7,6 +7,7 @@ pub mod auth;
 mod auth_sql;
 mod error;
 pub mod funds;
+mod gathered;
 mod loan_lines;
 #[macro_use]
 mod funds_sql;

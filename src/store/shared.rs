@@ -38,7 +38,8 @@ impl TryFrom<BookRow> for Book {
     }
 }
 
-#[derive(sqlx::FromRow)]
+/// A stored account, read as a row or gathered (see `gathered`).
+#[derive(sqlx::FromRow, serde::Deserialize)]
 pub(super) struct AccountRow {
     id: i64,
     book_id: i64,
@@ -47,6 +48,7 @@ pub(super) struct AccountRow {
     account_type: String,
     normal_side: String,
     parent_id: Option<i64>,
+    #[serde(deserialize_with = "flag")]
     postable: bool,
     member_id: Option<i64>,
     loan_id: Option<i64>,
@@ -183,9 +185,39 @@ pub(super) fn check_program_settings(settings: &ProgramSettings) -> StoreResult<
     Ok(())
 }
 
-pub(super) const ACCOUNT_COLUMNS: &str = "SELECT a.id, a.book_id, a.code, a.name, a.account_type, \
-     a.normal_side, a.parent_id, a.postable, a.member_id, a.loan_id, b.currency \
-     FROM accounts a JOIN books b ON b.id = a.book_id";
+/// A flag as JSON: SQLite's JSON has no booleans and writes 0 or 1.
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Int(i64),
+    }
+    Ok(match serde::Deserialize::deserialize(d)? {
+        Flag::Bool(b) => b,
+        Flag::Int(i) => i != 0,
+    })
+}
+
+macro_rules! account_fields {
+    () => {
+        "a.id, a.book_id, a.code, a.name, a.account_type, a.normal_side, a.parent_id, \
+         a.postable, a.member_id, a.loan_id, b.currency"
+    };
+}
+
+macro_rules! accounts_from {
+    () => {
+        "FROM accounts a JOIN books b ON b.id = a.book_id"
+    };
+}
+
+pub(super) const ACCOUNT_FIELDS: &str = account_fields!();
+
+pub(super) const ACCOUNTS_FROM: &str = accounts_from!();
+
+pub(super) const ACCOUNT_COLUMNS: &str =
+    concat!("SELECT ", account_fields!(), " ", accounts_from!());
 
 pub(super) const ENTRY_COLUMNS: &str = "SELECT id, book_id, business_date, recorded_at, kind, \
      memo, idempotency_key, reverses_entry_id FROM journal_entries";

@@ -172,8 +172,7 @@ macro_rules! impl_loan_store {
             use $crate::store::loan_lines::{
                 adjustments_select, allocations_select, installments_select, states_of,
             };
-            use $crate::store::gathered::{AllRows, Gathered,
-            };
+            use $crate::store::gathered::{AllRows, Gathered};
             use $crate::store::repayment::{expect_status, plan, Aftermath, EarlierUse, PlannedRepayment};
             use $crate::store::shared::AccountRow;
             use $crate::store::{Store, StoreError, StoreResult};
@@ -181,7 +180,6 @@ macro_rules! impl_loan_store {
             use std::collections::HashMap;
 
             type Exec<'c> = &'c mut <$db as sqlx::Database>::Connection;
-
 
             /// A charge or waiver to store against an installment.
             struct AdjustmentRecord {

@@ -45,7 +45,7 @@ impl<T: DeserializeOwned> Gathered<Sqlite> for T {
     }
 
     fn ungather(row: &SqliteRow) -> Result<Vec<Self>, sqlx::Error> {
-        lines(row.try_get(0)?)
+        json_rows(row.try_get(0)?)
     }
 }
 
@@ -58,7 +58,7 @@ macro_rules! gathered_as_json_on_postgres {
             }
 
             fn ungather(row: &PgRow) -> Result<Vec<Self>, sqlx::Error> {
-                lines(row.try_get(0)?)
+                json_rows(row.try_get(0)?)
             }
         }
     )+};
@@ -80,7 +80,7 @@ gathered_as_json_on_postgres!(
 
 /// The rows of a JSON array, or none when nothing matched (PostgreSQL's
 /// `json_agg` of nothing is NULL).
-pub(super) fn lines<T: DeserializeOwned>(json: Option<String>) -> Result<Vec<T>, sqlx::Error> {
+pub(super) fn json_rows<T: DeserializeOwned>(json: Option<String>) -> Result<Vec<T>, sqlx::Error> {
     match json {
         None => Ok(Vec::new()),
         Some(text) => serde_json::from_str(&text).map_err(|e| corrupt(format!("rows: {e}"))),

@@ -7,7 +7,7 @@
 //! ordered aggregate sorted every loan's lines again.
 
 use super::gathered::{corrupt, Gathered};
-use super::loans_sql::component;
+use super::loans_sql::{adjustment_kind, component};
 use crate::ledger::{EntryId, LoanId};
 use crate::loans::state::{self, AdjustmentKind, Component, LoanState, Parts};
 use chrono::NaiveDate;
@@ -137,11 +137,7 @@ impl Gathered<Postgres> for AdjustmentLine {
         let components = components(column(row, 3)?)?;
         let kinds = column::<String>(row, 4)?
             .iter()
-            .map(|kind| match kind.as_str() {
-                "charge" => Ok(AdjustmentKind::Charge),
-                "waiver" => Ok(AdjustmentKind::Waiver),
-                other => Err(corrupt(format!("unknown adjustment kind {other:?}"))),
-            })
+            .map(|kind| adjustment_kind(kind).map_err(|e| corrupt(e.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
         let amounts: Vec<i64> = column(row, 5)?;
         let n = same_lengths(&[
@@ -306,7 +302,7 @@ pub(super) fn states_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::gathered::lines;
+    use crate::store::gathered::json_rows;
 
     #[test]
     fn iso_days_are_read_by_hand_and_checked() {
@@ -367,9 +363,9 @@ mod tests {
         adjustments: Option<String>,
     ) -> Result<HashMap<LoanId, LoanState>, sqlx::Error> {
         Ok(states_of(
-            lines(installments)?,
-            lines(allocations)?,
-            lines(adjustments)?,
+            json_rows(installments)?,
+            json_rows(allocations)?,
+            json_rows(adjustments)?,
         ))
     }
 

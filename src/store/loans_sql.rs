@@ -112,6 +112,17 @@ pub(super) fn allocation_line(
     })
 }
 
+/// The kind of a stored adjustment row; the inverse of `adjustment_text`.
+pub(super) fn adjustment_kind(text: &str) -> StoreResult<AdjustmentKind> {
+    match text {
+        "charge" => Ok(AdjustmentKind::Charge),
+        "waiver" => Ok(AdjustmentKind::Waiver),
+        other => Err(StoreError::Corrupt(format!(
+            "unknown adjustment kind {other:?}"
+        ))),
+    }
+}
+
 pub(super) fn adjustment_text(kind: AdjustmentKind) -> &'static str {
     match kind {
         AdjustmentKind::Charge => "charge",

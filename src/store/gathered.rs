@@ -8,7 +8,6 @@
 //! JSON array; PostgreSQL, which streams rows cheaply, gathers what it can
 //! build fastest (see `loan_lines` for its arrays per column).
 
-use super::loans_sql::LoanRow;
 use super::shared::AccountRow;
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
@@ -71,12 +70,38 @@ pub(super) type BorrowingInstallment = (i64, i32, NaiveDate, i64, i64);
 pub(super) type BorrowingAllocation = (i64, i64, NaiveDate, i32, String, i64);
 
 gathered_as_json_on_postgres!(
-    LoanRow,
     AccountRow,
     (i64, i64, String),
     BorrowingInstallment,
     BorrowingAllocation
 );
+
+/// One `array_agg` per column: the aggregates of one select see the rows
+/// in the same order, so the arrays line up.
+pub(super) fn arrays_of(columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("array_agg({})", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Column `i` of a row of `arrays_of`; NULL when no row matched.
+pub(super) fn column<T>(row: &PgRow, i: usize) -> Result<Vec<T>, sqlx::Error>
+where
+    Vec<T>: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+{
+    Ok(row.try_get::<Option<Vec<T>>, _>(i)?.unwrap_or_default())
+}
+
+pub(super) fn same_lengths(lengths: &[usize]) -> Result<usize, sqlx::Error> {
+    let n = lengths.first().copied().unwrap_or(0);
+    if lengths.iter().all(|&l| l == n) {
+        Ok(n)
+    } else {
+        Err(corrupt(format!("gathered columns of lengths {lengths:?}")))
+    }
+}
 
 /// The rows of a JSON array, or none when nothing matched (PostgreSQL's
 /// `json_agg` of nothing is NULL).

@@ -2,14 +2,19 @@
 //! `shared.rs`. `$lock` is the row-lock suffix: `FOR UPDATE` on PostgreSQL;
 //! empty on SQLite, whose write transaction already holds the database lock.
 
+use super::gathered::{arrays_of, column, same_lengths, Gathered};
 use super::{StoreError, StoreResult};
 use crate::ledger::EntryId;
 use crate::loans::product::{Loan, LoanProduct, LoanSettings, LoanSource, LoanStatus};
 use crate::loans::state::{AdjustmentKind, AllocationLine, Component};
 use chrono::NaiveDate;
+use sqlx::postgres::PgRow;
+use sqlx::Postgres;
 
-/// A stored loan, read as a row or, in `load_loans`, as one array of a
-/// JSON array (serde reads a struct from an array by field order).
+/// A stored loan, read as a row or, in `load_loans`, gathered: on SQLite
+/// as one array of a JSON array (serde reads a struct from an array by
+/// field order), on PostgreSQL as one array per column (building JSON,
+/// with the settings' text escaped, cost it more than the arrays).
 #[derive(sqlx::FromRow, serde::Deserialize)]
 pub(super) struct LoanRow {
     id: i64,
@@ -28,6 +33,72 @@ pub(super) struct LoanRow {
     disbursement_entry_id: Option<EntryId>,
     closed_on: Option<NaiveDate>,
     schedule_version: i32,
+}
+
+impl Gathered<Postgres> for LoanRow {
+    fn gather(columns: &str) -> String {
+        arrays_of(columns)
+    }
+
+    fn ungather(row: &PgRow) -> Result<Vec<Self>, sqlx::Error> {
+        let id: Vec<i64> = column(row, 0)?;
+        let group_id: Vec<i64> = column(row, 1)?;
+        let member_id: Vec<i64> = column(row, 2)?;
+        let product_id: Vec<Option<i64>> = column(row, 3)?;
+        let mut source: Vec<String> = column(row, 4)?;
+        let mut purpose: Vec<String> = column(row, 5)?;
+        let principal: Vec<i64> = column(row, 6)?;
+        let mut settings: Vec<String> = column(row, 7)?;
+        let mut status: Vec<String> = column(row, 8)?;
+        let applied_on: Vec<NaiveDate> = column(row, 9)?;
+        let approved_on: Vec<Option<NaiveDate>> = column(row, 10)?;
+        let mut resolution: Vec<Option<String>> = column(row, 11)?;
+        let disbursed_on: Vec<Option<NaiveDate>> = column(row, 12)?;
+        let disbursement_entry_id: Vec<Option<EntryId>> = column(row, 13)?;
+        let closed_on: Vec<Option<NaiveDate>> = column(row, 14)?;
+        let schedule_version: Vec<i32> = column(row, 15)?;
+        same_lengths(&[
+            id.len(),
+            group_id.len(),
+            member_id.len(),
+            product_id.len(),
+            source.len(),
+            purpose.len(),
+            principal.len(),
+            settings.len(),
+            status.len(),
+            applied_on.len(),
+            approved_on.len(),
+            resolution.len(),
+            disbursed_on.len(),
+            disbursement_entry_id.len(),
+            closed_on.len(),
+            schedule_version.len(),
+        ])?;
+        // The text columns are moved out, not cloned.
+        let mut rows = Vec::with_capacity(id.len());
+        for k in 0..id.len() {
+            rows.push(LoanRow {
+                id: id[k],
+                group_id: group_id[k],
+                member_id: member_id[k],
+                product_id: product_id[k],
+                source: std::mem::take(&mut source[k]),
+                purpose: std::mem::take(&mut purpose[k]),
+                principal: principal[k],
+                settings: std::mem::take(&mut settings[k]),
+                status: std::mem::take(&mut status[k]),
+                applied_on: applied_on[k],
+                approved_on: approved_on[k],
+                resolution: resolution[k].take(),
+                disbursed_on: disbursed_on[k],
+                disbursement_entry_id: disbursement_entry_id[k],
+                closed_on: closed_on[k],
+                schedule_version: schedule_version[k],
+            });
+        }
+        Ok(rows)
+    }
 }
 
 pub(super) const LOAN_COLUMNS: &str =

@@ -5,8 +5,9 @@
 //! accounts) those hand-offs cost more than SQLite's own work. A select
 //! that gathers its rows into one ([`Gathered::gather`]) is answered in one
 //! hand-off and decoded here ([`AllRows`]). SQLite gathers rows into one
-//! JSON array; PostgreSQL, which streams rows cheaply, gathers what it can
-//! build fastest (see `loan_lines` for its arrays per column).
+//! JSON array; PostgreSQL gathers what it builds and sends fastest: JSON
+//! for small reads, one array per column for loans, one text for loan lines
+//! (see `loan_lines`).
 
 use super::shared::AccountRow;
 use chrono::NaiveDate;

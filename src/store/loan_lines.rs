@@ -16,34 +16,38 @@ use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row};
 use std::collections::HashMap;
 
-impl Gathered<Postgres> for InstallmentLine {
-    fn gather(columns: &str) -> String {
-        text_of(columns)
-    }
+/// Loan lines PostgreSQL gathers as one text (`text_of`), each line read
+/// by its fields function.
+macro_rules! gathered_as_text_on_postgres {
+    ($($line:ty => $fields:ident),+) => {$(
+        impl Gathered<Postgres> for $line {
+            fn gather(columns: &str) -> String {
+                text_of(columns)
+            }
 
-    fn ungather(row: &PgRow) -> Result<Vec<Self>, sqlx::Error> {
-        text_lines(row.try_get(0)?, |f| {
-            Ok((
-                f.number()?,
-                f.number()?,
-                f.day()?,
-                f.number()?,
-                f.number()?,
-                f.number()?,
-                f.number()?,
-            ))
-        })
-    }
+            fn ungather(row: &PgRow) -> Result<Vec<Self>, sqlx::Error> {
+                text_lines(row.try_get(0)?, $fields)
+            }
+        }
+    )+};
 }
 
-impl Gathered<Postgres> for AllocationLine {
-    fn gather(columns: &str) -> String {
-        text_of(columns)
-    }
+gathered_as_text_on_postgres!(
+    InstallmentLine => installment_fields,
+    AllocationLine => allocation_fields,
+    AdjustmentLine => adjustment_fields
+);
 
-    fn ungather(row: &PgRow) -> Result<Vec<Self>, sqlx::Error> {
-        text_lines(row.try_get(0)?, allocation_fields)
-    }
+fn installment_fields(f: &mut Fields<'_>) -> Result<InstallmentLine, String> {
+    Ok((
+        f.number()?,
+        f.number()?,
+        f.day()?,
+        f.number()?,
+        f.number()?,
+        f.number()?,
+        f.number()?,
+    ))
 }
 
 fn allocation_fields(f: &mut Fields<'_>) -> Result<AllocationLine, String> {
@@ -57,23 +61,15 @@ fn allocation_fields(f: &mut Fields<'_>) -> Result<AllocationLine, String> {
     ))
 }
 
-impl Gathered<Postgres> for AdjustmentLine {
-    fn gather(columns: &str) -> String {
-        text_of(columns)
-    }
-
-    fn ungather(row: &PgRow) -> Result<Vec<Self>, sqlx::Error> {
-        text_lines(row.try_get(0)?, |f| {
-            Ok((
-                f.number()?,
-                f.number()?,
-                f.number()?,
-                f.word(component)?,
-                f.word(adjustment_kind)?,
-                f.number()?,
-            ))
-        })
-    }
+fn adjustment_fields(f: &mut Fields<'_>) -> Result<AdjustmentLine, String> {
+    Ok((
+        f.number()?,
+        f.number()?,
+        f.number()?,
+        f.word(component)?,
+        f.word(adjustment_kind)?,
+        f.number()?,
+    ))
 }
 
 /// PostgreSQL gathers loan lines as one text: a line's fields joined by
